@@ -1,0 +1,15 @@
+/* commands.h: the subcommands of `keyport`, each returning an exit code (io.h). */
+#ifndef KP_CLI_COMMANDS_H
+#define KP_CLI_COMMANDS_H
+
+#include "keyport.h"
+
+int kp_cmd_export_init(kp_ctx *ctx, int argc, char **argv);
+int kp_cmd_export_recover(kp_ctx *ctx, int argc, char **argv);
+int kp_cmd_import_prepare(kp_ctx *ctx, int argc, char **argv);
+int kp_cmd_demo(kp_ctx *ctx, int argc, char **argv);
+
+/* Prints a usage error (fmt has one %s for arg) and returns KP_EXIT_USAGE. */
+int kp_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * io.h: the keyport command's files and terminal.
+ *
+ * Every user error is reported as "keyport: WHERE: WHAT" on stderr, and maps to one of the
+ * documented exit codes below. Output files are written whole or not at all: to a temporary
+ * file in the same folder, fsync'd, then linked into place (never over an existing file).
+ */
+#ifndef KP_CLI_IO_H
+#define KP_CLI_IO_H
+
+#include <stddef.h>
+
+#include "keyport.h"
+
+enum {
+    KP_EXIT_OK = 0,
+    KP_EXIT_INTERNAL = 1,  /* out of memory, a library failure, a bug */
+    KP_EXIT_USAGE = 2,     /* bad command line */
+    KP_EXIT_INPUT = 3,     /* malformed or invalid input data */
+    KP_EXIT_DECRYPT = 4,   /* wrong passphrase, altered context, undecryptable data */
+    KP_EXIT_RECOVER = 5,   /* the key cannot be recovered; shares do not match */
+    KP_EXIT_IO = 6         /* a file cannot be read or written */
+};
+
+/* The exit code for a library status. */
+int kp_cli_exit_code(kp_status st);
+/* Prints "keyport: where: <detail or strerror>" and returns the exit code for st. */
+int kp_cli_fail(kp_status st, const char *where);
+/* Prints "keyport: " and the formatted message; returns code. */
+int kp_cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Reads a whole file ("-" for standard input) of at most max bytes into *out (NUL-terminated;
+ * secure memory when secure != 0; free with kp_cli_free). Returns an exit code (0 = read). */
+int kp_cli_read_file(const char *path, size_t max, int secure, unsigned char **out, size_t *len);
+void kp_cli_free(unsigned char *p, size_t len, int secure);
+/* Writes data to path atomically, refusing to replace an existing file. mode e.g. 0600. */
+int kp_cli_write_new_file(const char *path, const void *data, size_t len, unsigned mode);
+/* Writes all of data to standard output and flushes it. */
+int kp_cli_stdout(const void *data, size_t len);
+
+/* Gets a passphrase into secure memory: from file (its content less one final newline) when
+ * file is not NULL, else by asking on the terminal without echo (twice when confirm != 0). */
+int kp_cli_passphrase(const char *file, int confirm, const char *prompt, char **pass, size_t *len);
+void kp_cli_passphrase_free(char *pass);
+
+#endif

@@ -1,0 +1,76 @@
+/*
+ * keyport.c: the `keyport` command. Every step of a ceremony, non-interactive, files in and
+ * out. It holds no cryptography: each step is one libkeyport call between reading and writing.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "io.h"
+
+static const char USAGE[] =
+    "usage: keyport COMMAND [OPTIONS]\n"
+    "\n"
+    "Export (offline, on the air-gapped machine):\n"
+    "  keyport export init --context FILE [--passphrase-file FILE] [--no-delete] [--kdf STRENGTH]\n"
+    "      write a sealed export context and print the body of POST /keys/{keyId}/export\n"
+    "  keyport export recover --context FILE [--passphrase-file FILE] --response FILE [--json]\n"
+    "      decrypt the signers' shares, recombine, check against publicKey, print the private key\n"
+    "Import (offline):\n"
+    "  keyport import prepare --signers FILE --curve CURVE --protocol PROTOCOL --key-file FILE|-\n"
+    "         [--key-format hex|ed25519-seed] [--min-signers N] [--name NAME] [--cluster ID]\n"
+    "      split the key, encrypt each share to its signer, print the body of POST /keys/import\n"
+    "Other:\n"
+    "  keyport demo       run an import and export round trip with 5 local signers\n"
+    "  keyport version    print the version\n"
+    "\n"
+    "STRENGTH is interactive, moderate (default) or sensitive (Argon2id cost).\n"
+    "Exit codes: 0 success, 1 internal error, 2 usage, 3 invalid input, 4 decryption failed\n"
+    "(wrong passphrase or altered file), 5 key not recoverable, 6 file error.\n";
+
+int kp_cli_usage(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("keyport: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\n(keyport --help for usage)\n", stderr);
+    return KP_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(USAGE, stderr);
+        return KP_EXIT_USAGE;
+    }
+    const char *cmd = argv[1], *sub = argc > 2 ? argv[2] : "";
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(USAGE, stdout);
+        return KP_EXIT_OK;
+    }
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("keyport %s\n", KP_VERSION_STRING);
+        return KP_EXIT_OK;
+    }
+    kp_ctx *ctx = NULL;
+    kp_status st = kp_ctx_new(&ctx);
+    if (st != KP_OK) return kp_cli_fail(st, "cannot start");
+    int code;
+    if (strcmp(cmd, "export") == 0 && strcmp(sub, "init") == 0)
+        code = kp_cmd_export_init(ctx, argc - 2, argv + 2);
+    else if (strcmp(cmd, "export") == 0 && strcmp(sub, "recover") == 0)
+        code = kp_cmd_export_recover(ctx, argc - 2, argv + 2);
+    else if (strcmp(cmd, "import") == 0 && strcmp(sub, "prepare") == 0)
+        code = kp_cmd_import_prepare(ctx, argc - 2, argv + 2);
+    else if (strcmp(cmd, "demo") == 0)
+        code = kp_cmd_demo(ctx, argc - 1, argv + 1);
+    else
+        code = kp_cli_usage("unknown command \"%s\"", argc > 2 && (strcmp(cmd, "export") == 0 || strcmp(cmd, "import") == 0)
+                                                          ? sub : cmd);
+    kp_ctx_free(ctx);
+    return code;
+}

@@ -1,0 +1,341 @@
+/*
+ * keyport.h: libkeyport, the cryptographic core of keyport.
+ *
+ * House rules (they hold for every function below unless its comment says otherwise):
+ *
+ * - Argument order: the context, then outputs, then in/out arguments, then inputs.
+ *   A length comes right after its pointer.
+ * - Every fallible function returns kp_status; KP_OK is 0. On failure every output is
+ *   zeroed (buffers) or set to NULL (handles), and kp_error_detail() holds a message that
+ *   says what was wrong and where, for a person to read. It never contains a secret.
+ * - "Must" marks a contract. Breaking it (a NULL where none is allowed, an impossible
+ *   size) is misuse: the illegal callback runs (abort by default) and KP_ERR_MISUSE is
+ *   returned. Bad data never is misuse: it returns an error code.
+ * - Pointers must not be NULL unless the comment says "may be NULL".
+ * - Secrets (private keys, shares, context secrets, passphrases) are passed in caller
+ *   buffers. The library keeps its own copies only in wiped stack memory or in the secure
+ *   allocator (kp_secure_alloc), and compares them in constant time.
+ * - Scalars are 32 bytes, big-endian, on every curve (ed25519 too, as WIRE.md §2 has it).
+ * - Thread safety: a kp_ctx is immutable after kp_ctx_new and may be shared by threads.
+ *   kp_error_detail() is per thread. Result objects are not shared between threads.
+ * - The library never prints, never exits, never reads the environment or the terminal,
+ *   and does no file or network I/O.
+ */
+#ifndef KEYPORT_H
+#define KEYPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keyport_status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(KP_BUILDING_LIBRARY) && defined(__GNUC__)
+#define KP_API __attribute__((visibility("default")))
+#else
+#define KP_API
+#endif
+
+#define KP_VERSION_STRING "0.1.0"
+
+/* ---------------------------------------------------------------- status codes */
+
+typedef enum kp_status {
+#define KP_X_ENUM(name, num, msg) name = num,
+    KP_STATUS_TABLE(KP_X_ENUM)
+#undef KP_X_ENUM
+} kp_status;
+
+/** Returns: a static English sentence for `st` ("unknown status" for a number not in the table). */
+KP_API const char *kp_strerror(kp_status st);
+/** Returns: the code's name, e.g. "KP_ERR_HEX" (NULL for a number not in the table). */
+KP_API const char *kp_status_name(kp_status st);
+/** Returns: the detailed message of this thread's last failure (never NULL; "" if none).
+ *  Valid until the next libkeyport call in the same thread. */
+KP_API const char *kp_error_detail(void);
+
+/* ---------------------------------------------------------------- sizes */
+
+#define KP_SCALAR_BYTES          32  /* every curve's scalars, big-endian */
+#define KP_PUBKEY_MAX_BYTES      33  /* compressed secp256k1/stark, 32 for ed25519 */
+#define KP_POINT_MAX_BYTES       65  /* uncompressed secp256k1/stark, 32 for ed25519 */
+#define KP_ENCRYPTION_KEY_BYTES  33  /* SEC1 compressed secp256k1 point */
+#define KP_ENCRYPTION_KEY_B64_LEN 48 /* base64 of 0x01 || point, without the NUL */
+#define KP_ENVELOPE_OVERHEAD     49  /* tag (16) + ephemeral point (33), WIRE.md §1 */
+#define KP_CONTEXT_FILE_BYTES   102  /* a sealed export context, see kp_context_seal */
+#define KP_MAX_SIGNERS          64   /* n: signers of an import, shares of an export */
+#define KP_MAX_INPUT_BYTES (1u << 20) /* a JSON document we accept: 1 MiB */
+
+KP_API size_t kp_scalar_bytes(void);
+KP_API size_t kp_encryption_key_bytes(void);
+KP_API size_t kp_envelope_overhead(void);
+KP_API size_t kp_context_file_bytes(void);
+KP_API size_t kp_max_input_bytes(void);
+
+/* ---------------------------------------------------------------- context */
+
+typedef struct kp_ctx kp_ctx;
+
+/** Creates a context: initializes libsodium, a randomized libsecp256k1 context, and the
+ *  Stark curve group. Returns KP_OK, KP_ERR_NOMEM, KP_ERR_RANDOM or KP_ERR_INTERNAL.
+ *  Out: *out, freed with kp_ctx_free. Allocates. Thread-safe. */
+KP_API kp_status kp_ctx_new(kp_ctx **out);
+/** Frees a context. NULL is a harmless no-op. */
+KP_API void kp_ctx_free(kp_ctx *ctx);
+/** Sets the function called on misuse (default: print to stderr and abort). `fn` may be NULL
+ *  to restore the default. Not thread-safe: set it before sharing the context. */
+KP_API void kp_ctx_set_illegal_callback(kp_ctx *ctx, void (*fn)(const char *msg, void *data), void *data);
+
+/* ---------------------------------------------------------------- secret memory */
+
+/** Allocates `len` bytes of locked memory with guard pages, excluded from core dumps.
+ *  Returns NULL on failure. The memory is wiped by kp_secure_free. */
+KP_API void *kp_secure_alloc(size_t len);
+/** Wipes and frees memory from kp_secure_alloc. NULL is a no-op. */
+KP_API void kp_secure_free(void *p);
+/** Wipes `len` bytes; never optimized away. */
+KP_API void kp_memzero(void *p, size_t len);
+/** Constant-time comparison. Returns: 0 if equal, -1 otherwise. */
+KP_API int kp_memcmp_ct(const void *a, const void *b, size_t len);
+
+/* ---------------------------------------------------------------- buffers */
+
+/** A growable byte buffer. Invariants: `data` is NULL or holds `cap` bytes, of which `len`
+ *  are used and data[len] is 0 (so text is a C string). A secure buffer lives in the secure
+ *  allocator; every buffer is wiped on release and before it is moved by growth. */
+typedef struct kp_buf {
+    uint8_t *data;
+    size_t len;
+    size_t cap;
+    int secure;
+} kp_buf;
+
+/** Sets up an empty buffer; `secure` non-zero puts it in the secure allocator. No allocation. */
+KP_API void kp_buf_init(kp_buf *b, int secure);
+/** Wipes and frees the buffer's memory and leaves it empty (and reusable). */
+KP_API void kp_buf_release(kp_buf *b);
+/** Empties the buffer (wiping what was in it) and keeps its memory. */
+KP_API void kp_buf_reset(kp_buf *b);
+/** Appends bytes. Returns KP_OK or KP_ERR_NOMEM (buffer unchanged). */
+KP_API kp_status kp_buf_add(kp_buf *b, const void *p, size_t len);
+/** Appends a C string (without its NUL). */
+KP_API kp_status kp_buf_addstr(kp_buf *b, const char *s);
+/** Appends len bytes as lower-case hex (constant-time). */
+KP_API kp_status kp_buf_addhex(kp_buf *b, const uint8_t *p, size_t len);
+
+/* ---------------------------------------------------------------- curves and schemes */
+
+typedef enum kp_curve {
+    KP_CURVE_SECP256K1 = 1,
+    KP_CURVE_ED25519 = 2,
+    KP_CURVE_STARK = 3
+} kp_curve;
+
+typedef enum kp_protocol {
+    KP_PROTOCOL_CGGMP21 = 1,
+    KP_PROTOCOL_CGGMP24 = 2,
+    KP_PROTOCOL_FROST = 3,
+    KP_PROTOCOL_FROST_BITCOIN = 4
+} kp_protocol;
+
+/** Wire name of a curve ("secp256k1", "ed25519", "stark"), or NULL for an unknown value. */
+KP_API const char *kp_curve_name(kp_curve c);
+/** Parses a wire curve name (exact, case-sensitive). Returns KP_OK or KP_ERR_CURVE. */
+KP_API kp_status kp_curve_from_name(kp_curve *out, const char *name);
+/** Wire name of a protocol ("CGGMP21", …), or NULL. */
+KP_API const char *kp_protocol_name(kp_protocol p);
+/** Parses a wire protocol name. Returns KP_OK or KP_ERR_SCHEME. */
+KP_API kp_status kp_protocol_from_name(kp_protocol *out, const char *name);
+/** Returns KP_OK if (protocol, curve) is supported: CGGMP21 and CGGMP24 with secp256k1 and
+ *  stark, FROST with ed25519, FROST_BITCOIN with secp256k1; else KP_ERR_SCHEME, with a
+ *  detail that lists the valid pairs. */
+KP_API kp_status kp_scheme_check(kp_protocol p, kp_curve c);
+/** A static text listing the valid pairs, e.g. for usage messages. */
+KP_API const char *kp_scheme_list(void);
+
+/** Checks that a 32-byte big-endian scalar is non-zero and below the curve's order.
+ *  Constant-time in the scalar. Returns KP_OK or KP_ERR_SCALAR. */
+KP_API kp_status kp_scalar_check(kp_curve c, const uint8_t scalar[32]);
+/** A uniformly random scalar, non-zero and below the curve's order. Out: out (32 bytes). */
+KP_API kp_status kp_scalar_random(uint8_t out[32], kp_curve c);
+/** Computes the public key secret·G in the form publicKey has on the wire: 33-byte
+ *  compressed (secp256k1, stark) or 32 bytes (ed25519).
+ *  Out: pub (KP_PUBKEY_MAX_BYTES), *pub_len. Returns KP_OK, KP_ERR_SCALAR. */
+KP_API kp_status kp_public_key(const kp_ctx *ctx, uint8_t *pub, size_t *pub_len, kp_curve c,
+                               const uint8_t secret[32]);
+/** Turns an RFC 8032 Ed25519 seed into its signing scalar (WIRE.md §4 step 1):
+ *  SHA-512, clamp, little-endian, reduce mod ℓ; written big-endian. Returns KP_OK or KP_ERR_SCALAR. */
+KP_API kp_status kp_ed25519_seed_to_scalar(uint8_t scalar[32], const uint8_t seed[32]);
+/** Parses a private key given as hex: up to 64 hex digits (upper or lower case), an optional
+ *  "0x", surrounding white space ignored, left-padded to 32 bytes; then kp_scalar_check.
+ *  Constant-time in the digits. Returns KP_OK, KP_ERR_EMPTY, KP_ERR_HEX, KP_ERR_SCALAR. */
+KP_API kp_status kp_scalar_from_hex(uint8_t scalar[32], kp_curve c, const char *hex, size_t len);
+
+/** Decodes exactly 2·outlen hex digits (either case; an optional "0x" and surrounding white space
+ *  ignored) into out, e.g. an RFC 8032 seed. Constant-time in the digits.
+ *  Returns KP_OK, KP_ERR_EMPTY or KP_ERR_HEX (out zeroed). */
+KP_API kp_status kp_bytes_from_hex(uint8_t *out, size_t outlen, const char *hex, size_t len);
+
+/* ---------------------------------------------------------------- encryption keys and the envelope */
+
+/** Makes a recipient key pair for the envelope (an export context, or a signer's key):
+ *  Out: secret (32 bytes), encryption_key (33-byte compressed point). */
+KP_API kp_status kp_encryption_keypair(const kp_ctx *ctx, uint8_t secret[32], uint8_t encryption_key[33]);
+/** The public half of a recipient secret. Returns KP_OK or KP_ERR_SCALAR. */
+KP_API kp_status kp_encryption_key_from_secret(const kp_ctx *ctx, uint8_t encryption_key[33], const uint8_t secret[32]);
+/** Writes base64(0x01 || key), 48 characters and a NUL, into out (49 bytes). */
+KP_API kp_status kp_encryption_key_encode(char out[49], const uint8_t encryption_key[33]);
+/** Parses the base64 form (WIRE.md §1). Returns KP_OK, KP_ERR_BASE64, KP_ERR_ENCRYPTION_KEY. */
+KP_API kp_status kp_encryption_key_decode(const kp_ctx *ctx, uint8_t encryption_key[33], const char *b64, size_t len);
+/** A short fingerprint of an encryption key for people and logs: the first 8 bytes of
+ *  SHA-256(key), as 16 hex digits and a NUL. */
+KP_API kp_status kp_encryption_key_fingerprint(char out[17], const uint8_t encryption_key[33]);
+
+/** Encrypts `m` to `encryption_key` (WIRE.md §1). Out: ct, which must hold
+ *  mlen + KP_ENVELOPE_OVERHEAD bytes. */
+KP_API kp_status kp_envelope_seal(const kp_ctx *ctx, uint8_t *ct, const uint8_t encryption_key[33],
+                                  const uint8_t *m, size_t mlen);
+/** Decrypts `ct`. Out: m, which must hold ctlen - KP_ENVELOPE_OVERHEAD bytes.
+ *  Returns KP_OK, or KP_ERR_DECRYPT for every failure (short input, bad point, bad tag). */
+KP_API kp_status kp_envelope_open(const kp_ctx *ctx, uint8_t *m, const uint8_t secret[32],
+                                  const uint8_t *ct, size_t ctlen);
+
+/* ---------------------------------------------------------------- export context files */
+
+typedef enum kp_kdf_strength {
+    KP_KDF_INTERACTIVE = 1, /* Argon2id, 2 passes, 64 MiB */
+    KP_KDF_MODERATE = 2,    /* Argon2id, 3 passes, 256 MiB (the default of the keyport command) */
+    KP_KDF_SENSITIVE = 3    /* Argon2id, 4 passes, 1 GiB */
+} kp_kdf_strength;
+
+/** Seals an export context secret under a passphrase: Argon2id, then XChaCha20-Poly1305 with
+ *  the whole header (magic, version, KDF parameters, salt, nonce) as associated data, so that
+ *  no byte of the file can change unnoticed. Out: file (KP_CONTEXT_FILE_BYTES bytes).
+ *  In: pass/passlen (not empty). Returns KP_OK, KP_ERR_EMPTY, KP_ERR_NOMEM, KP_ERR_SCALAR. */
+KP_API kp_status kp_context_seal(const kp_ctx *ctx, uint8_t file[KP_CONTEXT_FILE_BYTES], const uint8_t secret[32],
+                                 const char *pass, size_t passlen, kp_kdf_strength strength);
+/** Opens a sealed context. Returns KP_OK; KP_ERR_CONTEXT (wrong size or magic), KP_ERR_VERSION,
+ *  KP_ERR_KDF_PARAMS, or KP_ERR_DECRYPT (wrong passphrase or an altered file: one code for both). */
+KP_API kp_status kp_context_open(const kp_ctx *ctx, uint8_t secret[32], const uint8_t *file, size_t len,
+                                 const char *pass, size_t passlen);
+
+/* ---------------------------------------------------------------- export (WIRE.md §3) */
+
+/** Writes the body of POST /keys/{keyId}/export: {"encryptionKey":…,"supportedSchemes":[the four
+ *  pairs]} and, when delete_flag is 0 or 1, "delete":false/true (delete_flag -1 leaves it out).
+ *  Appends to out. */
+KP_API kp_status kp_export_request_write(kp_buf *out, const uint8_t encryption_key[33], int delete_flag);
+
+/** Signer side: seals one export share {"version":1,"index":…,"secret_share":…} to an encryption
+ *  key. Appends the ciphertext (232 + 49 bytes) to out. index must be 1..2^32-1 as a scalar. */
+KP_API kp_status kp_export_seal_share(const kp_ctx *ctx, kp_buf *out, const uint8_t encryption_key[33],
+                                      kp_curve c, uint32_t index, const uint8_t share[32]);
+
+/** One share of an export response, as written by kp_export_response_write. */
+typedef struct kp_signer_share {
+    const uint8_t *signer_id;  /* decoded signerId bytes */
+    size_t signer_id_len;
+    const uint8_t *ciphertext; /* decoded encryptedKeyShare bytes */
+    size_t ciphertext_len;
+} kp_signer_share;
+
+/** Writes an export response (WIRE.md §3) for the cluster side. pub is the wire publicKey. */
+KP_API kp_status kp_export_response_write(kp_buf *out, kp_curve c, kp_protocol p, const uint8_t *pub, size_t pub_len,
+                                          unsigned min_signers, const kp_signer_share *shares, size_t nshares);
+
+typedef struct kp_export_result kp_export_result;
+
+/** Client side, WIRE.md §3: parses the response, decrypts every share with the context secret,
+ *  recombines from any min_signers good shares (robust recovery), and checks secret·G == publicKey.
+ *  Bad shares (not decrypting, not parsing, other curve, zero, off the polynomial) are named as
+ *  culprits; recovery succeeds while at least minSigners good shares remain.
+ *  Out: *out (free with kp_export_result_free), holding the key in secure memory.
+ *  Returns KP_OK; parse errors; KP_ERR_THRESHOLD, KP_ERR_DUPLICATE, KP_ERR_NOT_ENOUGH (the detail
+ *  names every bad share's signer and why). Allocates. */
+KP_API kp_status kp_export_recover(const kp_ctx *ctx, kp_export_result **out, const uint8_t context_secret[32],
+                                   const char *response, size_t len);
+KP_API void kp_export_result_free(kp_export_result *r);
+KP_API kp_curve kp_export_result_curve(const kp_export_result *r);
+KP_API kp_protocol kp_export_result_protocol(const kp_export_result *r);
+/** The recovered private key: 32 bytes, big-endian. Out: key. */
+KP_API void kp_export_result_private_key(const kp_export_result *r, uint8_t key[32]);
+/** The wire publicKey. Returns its length; writes it to pub (KP_PUBKEY_MAX_BYTES). */
+KP_API size_t kp_export_result_public_key(const kp_export_result *r, uint8_t pub[KP_PUBKEY_MAX_BYTES]);
+KP_API unsigned kp_export_result_min_signers(const kp_export_result *r);
+KP_API size_t kp_export_result_culprit_count(const kp_export_result *r);
+/** The i-th culprit: its signerId as it appeared (base64, NUL-terminated) and why its share was
+ *  refused (a status and a sentence). Returns NULL for i out of range. */
+KP_API const char *kp_export_result_culprit(const kp_export_result *r, size_t i, kp_status *why, const char **reason);
+/** Appends {"publicKey":…,"curve":…,"protocol":…,"privateKey":…,"culprits":[…]} to out, which should be secure. */
+KP_API kp_status kp_export_result_json(kp_buf *out, const kp_export_result *r);
+
+/* ---------------------------------------------------------------- import (WIRE.md §4) */
+
+typedef struct kp_signers kp_signers;
+
+/** Parses a GET /signers response. cluster_id selects a cluster and may be NULL when the response
+ *  holds exactly one. The signers are kept sorted by decoded signerId bytes (WIRE.md §4 step 2).
+ *  Returns KP_OK, parse errors, KP_ERR_NOT_FOUND, KP_ERR_DUPLICATE, KP_ERR_ENCRYPTION_KEY, KP_ERR_TOO_MANY. */
+KP_API kp_status kp_signers_parse(const kp_ctx *ctx, kp_signers **out, const char *json, size_t len,
+                                  const char *cluster_id);
+KP_API void kp_signers_free(kp_signers *s);
+KP_API size_t kp_signers_count(const kp_signers *s);
+/** The i-th signer in sorted order: its signerId (base64, NUL-terminated); encryption_key may be NULL. */
+KP_API const char *kp_signers_get(const kp_signers *s, size_t i, uint8_t encryption_key[33]);
+/** One signer as the cluster lists it. */
+typedef struct kp_signer_info {
+    const uint8_t *signer_id; /* signerId bytes (written as base64) */
+    size_t signer_id_len;
+    uint8_t encryption_key[33];
+} kp_signer_info;
+
+/** Writes a GET /signers response for one cluster (the cluster side). Appends to out. */
+KP_API kp_status kp_signers_write(kp_buf *out, const char *cluster_id, const kp_signer_info *signers, size_t n);
+
+/** Client side: splits `secret` t-of-n over the curve's scalar field, one share per signer in sorted
+ *  order, encrypts each import plaintext to its signer and appends the body of POST /keys/import to
+ *  out. name may be NULL (no "name" field). Returns KP_OK, KP_ERR_SCHEME, KP_ERR_SCALAR, KP_ERR_THRESHOLD. */
+KP_API kp_status kp_import_prepare(const kp_ctx *ctx, kp_buf *out, const kp_signers *signers, kp_curve c,
+                                   kp_protocol p, unsigned min_signers, const char *name, const uint8_t secret[32]);
+
+/** A parsed POST /keys/import body (the cluster side). */
+typedef struct kp_import_request kp_import_request;
+/** Parses an import request strictly: scheme, 2 ≤ minSigners ≤ n ≤ KP_MAX_SIGNERS, no duplicate
+ *  signerIds, shares in sorted order. Allocates. */
+KP_API kp_status kp_import_request_parse(kp_import_request **out, const char *json, size_t len);
+KP_API void kp_import_request_free(kp_import_request *r);
+KP_API kp_curve kp_import_request_curve(const kp_import_request *r);
+KP_API kp_protocol kp_import_request_protocol(const kp_import_request *r);
+KP_API unsigned kp_import_request_min_signers(const kp_import_request *r);
+/** The name, or NULL when the request has none. */
+KP_API const char *kp_import_request_name(const kp_import_request *r);
+KP_API size_t kp_import_request_count(const kp_import_request *r);
+/** The i-th share: signerId (base64, NUL-terminated) and the ciphertext bytes. */
+KP_API const char *kp_import_request_share(const kp_import_request *r, size_t i, const uint8_t **ct, size_t *ct_len);
+
+/** Signer side: opens the import share meant for the signer at 1-based position `index` among n
+ *  sorted signers, with threshold t. Decrypts, parses, checks share·G == public_shares[index-1],
+ *  checks that all n public shares lie on one polynomial of degree t-1, and interpolates the group
+ *  public key at 0. Out: share (32 bytes), pub (KP_PUBKEY_MAX_BYTES), *pub_len.
+ *  Returns KP_OK, KP_ERR_DECRYPT, parse errors, KP_ERR_CURVE_MISMATCH, KP_ERR_SHARE_MISMATCH. */
+KP_API kp_status kp_import_open_share(const kp_ctx *ctx, uint8_t share[32], uint8_t *pub, size_t *pub_len,
+                                      const uint8_t signer_secret[32], kp_curve c, unsigned index, unsigned n,
+                                      unsigned t, const uint8_t *ct, size_t ct_len);
+
+/* ---------------------------------------------------------------- Shamir sharing */
+
+/** Splits a secret t-of-n: shares[i] = f(i+1) for a random polynomial of degree t-1 with
+ *  f(0) = secret. Out: shares (n × 32 bytes; use secure memory). 2 ≤ t ≤ n ≤ KP_MAX_SIGNERS. */
+KP_API kp_status kp_share_split(const kp_ctx *ctx, uint8_t (*shares)[32], kp_curve c, unsigned t, unsigned n,
+                                const uint8_t secret[32]);
+/** Interpolates f(0) from k shares with distinct non-zero indices. Out: secret. */
+KP_API kp_status kp_share_combine(uint8_t secret[32], kp_curve c, const uint32_t *indices,
+                                  const uint8_t (*shares)[32], size_t k);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

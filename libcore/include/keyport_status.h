@@ -1,0 +1,43 @@
+/*
+ * keyport_status.h: the one table of status codes.
+ *
+ * Each row is X(NAME, number, "message"). The table produces the kp_status enum,
+ * kp_strerror() and kp_status_name(), and the bindings read it to build their
+ * error tables, so a code is defined here and nowhere else.
+ *
+ * Families (the tens digit): 0 general and misuse, 1 encodings, 2 curves and
+ * values, 3 decryption, 4 sharing and recovery, 5 files. A number is never reused.
+ */
+#ifndef KEYPORT_STATUS_H
+#define KEYPORT_STATUS_H
+
+#define KP_STATUS_TABLE(X) \
+    X(KP_OK,                  0, "success") \
+    X(KP_ERR_MISUSE,          1, "the library was called against its contract") \
+    X(KP_ERR_NOMEM,           2, "out of memory") \
+    X(KP_ERR_RANDOM,          3, "the system random number generator failed") \
+    X(KP_ERR_INTERNAL,        4, "internal error in a cryptographic library") \
+    X(KP_ERR_HEX,            10, "malformed hex") \
+    X(KP_ERR_BASE64,         11, "malformed base64") \
+    X(KP_ERR_JSON,           12, "malformed JSON") \
+    X(KP_ERR_TOO_LARGE,      13, "input is larger than allowed") \
+    X(KP_ERR_FORMAT,         14, "a field is missing, has the wrong type or an invalid value") \
+    X(KP_ERR_VERSION,        15, "unsupported format version") \
+    X(KP_ERR_EMPTY,          16, "input is empty") \
+    X(KP_ERR_CURVE,          20, "unknown curve") \
+    X(KP_ERR_SCHEME,         21, "protocol and curve do not form a supported scheme") \
+    X(KP_ERR_SCALAR,         22, "scalar is zero or not below the curve order") \
+    X(KP_ERR_POINT,          23, "point is not a valid encoding of a curve point other than the identity") \
+    X(KP_ERR_CURVE_MISMATCH, 24, "value is tagged with another curve") \
+    X(KP_ERR_ENCRYPTION_KEY, 25, "encryption key is not 0x01 followed by a valid compressed secp256k1 point") \
+    X(KP_ERR_DECRYPT,        30, "decryption failed: wrong key or passphrase, or the data was altered") \
+    X(KP_ERR_CONTEXT,        31, "not a keyport export context, or it is truncated") \
+    X(KP_ERR_KDF_PARAMS,     32, "passphrase hashing parameters are out of the accepted range") \
+    X(KP_ERR_THRESHOLD,      40, "threshold is out of range for the number of signers or shares") \
+    X(KP_ERR_DUPLICATE,      41, "duplicate signer or share index") \
+    X(KP_ERR_NOT_ENOUGH,     42, "not enough good shares to recover the key") \
+    X(KP_ERR_SHARE_MISMATCH, 43, "share does not match the public shares or public key") \
+    X(KP_ERR_TOO_MANY,       44, "too many signers or shares") \
+    X(KP_ERR_NOT_FOUND,      45, "no such signer or cluster")
+
+#endif

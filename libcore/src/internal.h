@@ -1,0 +1,81 @@
+/*
+ * internal.h: what every module of libkeyport shares and no caller sees.
+ *
+ * Constant-time helpers operate on 0/1 or all-ones masks derived without branches.
+ * kp_fail() records the detail message of a failure for this thread and returns the code,
+ * so a module writes `return kp_fail(KP_ERR_HEX, "…%s…", where);` at the point it knows
+ * what was wrong and where.
+ */
+#ifndef KP_INTERNAL_H
+#define KP_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <secp256k1.h>
+#include <openssl/ec.h>
+
+#include "keyport.h"
+
+struct kp_ctx {
+    secp256k1_context *secp;
+    EC_GROUP *stark;
+    void (*illegal)(const char *msg, void *data);
+    void *illegal_data;
+};
+
+/* Records a detail message for this thread and returns st. Never pass a secret to it. */
+kp_status kp_fail(kp_status st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Clears this thread's detail message. */
+void kp_clear_error(void);
+/* Reports misuse to the context's callback (or the default) and returns KP_ERR_MISUSE. */
+kp_status kp_misuse(const kp_ctx *ctx, const char *what);
+
+#define KP_ARG_CHECK(ctx, cond)                              \
+    do {                                                     \
+        if (!(cond)) return kp_misuse((ctx), #cond);         \
+    } while (0)
+
+/* ---- constant-time helpers (BearSSL style: masks, no branch on secrets) */
+
+/* all ones if x != 0, else 0 */
+static inline uint64_t kp_ct_nonzero_mask(uint64_t x)
+{
+    return (uint64_t)0 - ((x | ((uint64_t)0 - x)) >> 63);
+}
+/* r = mask ? a : b, for whole buffers */
+static inline void kp_ct_select(uint8_t *r, const uint8_t *a, const uint8_t *b, size_t len, uint8_t mask)
+{
+    for (size_t i = 0; i < len; i++) r[i] = (uint8_t)(b[i] ^ (mask & (a[i] ^ b[i])));
+}
+
+/* ---- hex and base64 (codec.c) */
+
+/* Lower-case hex of len bytes into out (2*len+1 bytes, NUL-terminated). Constant-time. */
+void kp_hex_encode(char *out, const uint8_t *in, size_t len);
+/* Decodes exactly 2*outlen hex digits (either case). Constant-time in the digits.
+ * Returns KP_OK or KP_ERR_HEX; out is zeroed on failure. */
+kp_status kp_hex_decode_exact(uint8_t *out, size_t outlen, const char *hex, size_t hexlen);
+/* Standard padded base64. out must hold 4*ceil(len/3)+1 bytes. */
+void kp_b64_encode(char *out, const uint8_t *in, size_t len);
+size_t kp_b64_encoded_len(size_t len);
+/* Strict decode: canonical padded standard base64, no white space. *outlen gets the length.
+ * out must hold 3*(b64len/4) bytes. Returns KP_OK or KP_ERR_BASE64. */
+kp_status kp_b64_decode(uint8_t *out, size_t *outlen, const char *b64, size_t b64len);
+
+/* ---- randomness: the one source (libsodium's randombytes) */
+void kp_random(uint8_t *out, size_t len);
+
+/* ---- SHA-256 and SHA-512 */
+void kp_sha256(uint8_t out[32], const uint8_t *in, size_t len);
+
+/* ---- buffers */
+kp_status kp_buf_addf(kp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+kp_status kp_buf_addb64(kp_buf *b, const uint8_t *p, size_t len);
+/* Appends s as a JSON string literal (quotes and escapes). */
+kp_status kp_buf_addjstr(kp_buf *b, const char *s, size_t len);
+/* Makes room for n more bytes; returns a pointer to them (or NULL on failure) and grows len. */
+uint8_t *kp_buf_extend(kp_buf *b, size_t n);
+
+#endif

@@ -1,0 +1,157 @@
+/*
+ * mem.c: secret memory and growable buffers.
+ *
+ * The secure allocator is libsodium's: guard pages, a canary, mlock and MADV_DONTDUMP.
+ * A kp_buf is wiped on release and before growth moves it, so no stale copy of a secret
+ * is left in freed memory.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "internal.h"
+
+void *kp_secure_alloc(size_t len)
+{
+    if (sodium_init() < 0) return NULL;
+    return sodium_malloc(len == 0 ? 1 : len);
+}
+
+void kp_secure_free(void *p)
+{
+    if (p != NULL) sodium_free(p); /* sodium_free wipes before unmapping */
+}
+
+void kp_memzero(void *p, size_t len)
+{
+    sodium_memzero(p, len);
+}
+
+int kp_memcmp_ct(const void *a, const void *b, size_t len)
+{
+    return sodium_memcmp(a, b, len);
+}
+
+void kp_buf_init(kp_buf *b, int secure)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+    b->secure = secure != 0;
+}
+
+static void buf_free_mem(kp_buf *b)
+{
+    if (b->data == NULL) return;
+    if (b->secure) {
+        kp_secure_free(b->data);
+    } else {
+        sodium_memzero(b->data, b->cap);
+        free(b->data);
+    }
+}
+
+void kp_buf_release(kp_buf *b)
+{
+    buf_free_mem(b);
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+}
+
+void kp_buf_reset(kp_buf *b)
+{
+    if (b->data != NULL) {
+        sodium_memzero(b->data, b->len);
+        b->data[0] = 0;
+    }
+    b->len = 0;
+}
+
+static kp_status buf_grow(kp_buf *b, size_t extra)
+{
+    if (extra > SIZE_MAX / 2 - b->len) return kp_fail(KP_ERR_NOMEM, "buffer size overflow");
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap) return KP_OK;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need) cap *= 2;
+    uint8_t *p = b->secure ? kp_secure_alloc(cap) : malloc(cap);
+    if (p == NULL) return kp_fail(KP_ERR_NOMEM, "out of memory (%zu bytes)", cap);
+    if (b->data != NULL) memcpy(p, b->data, b->len);
+    p[b->len] = 0;
+    buf_free_mem(b);
+    b->data = p;
+    b->cap = cap;
+    return KP_OK;
+}
+
+uint8_t *kp_buf_extend(kp_buf *b, size_t n)
+{
+    if (buf_grow(b, n) != KP_OK) return NULL;
+    uint8_t *p = b->data + b->len;
+    b->len += n;
+    b->data[b->len] = 0;
+    return p;
+}
+
+kp_status kp_buf_add(kp_buf *b, const void *p, size_t len)
+{
+    uint8_t *dst = kp_buf_extend(b, len);
+    if (dst == NULL) return KP_ERR_NOMEM;
+    if (len) memcpy(dst, p, len);
+    return KP_OK;
+}
+
+kp_status kp_buf_addstr(kp_buf *b, const char *s)
+{
+    return kp_buf_add(b, s, strlen(s));
+}
+
+kp_status kp_buf_addf(kp_buf *b, const char *fmt, ...)
+{
+    char tmp[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof tmp) return kp_fail(KP_ERR_INTERNAL, "formatted text too long");
+    return kp_buf_add(b, tmp, (size_t)n);
+}
+
+kp_status kp_buf_addhex(kp_buf *b, const uint8_t *p, size_t len)
+{
+    uint8_t *dst = kp_buf_extend(b, 2 * len);
+    if (dst == NULL) return KP_ERR_NOMEM;
+    kp_hex_encode((char *)dst, p, len); /* writes the NUL at data[len] too */
+    return KP_OK;
+}
+
+kp_status kp_buf_addb64(kp_buf *b, const uint8_t *p, size_t len)
+{
+    uint8_t *dst = kp_buf_extend(b, kp_b64_encoded_len(len));
+    if (dst == NULL) return KP_ERR_NOMEM;
+    kp_b64_encode((char *)dst, p, len);
+    return KP_OK;
+}
+
+kp_status kp_buf_addjstr(kp_buf *b, const char *s, size_t len)
+{
+    static const char hexd[] = "0123456789abcdef";
+    kp_status st = kp_buf_add(b, "\"", 1);
+    for (size_t i = 0; st == KP_OK && i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            char e[2] = {'\\', (char)c};
+            st = kp_buf_add(b, e, 2);
+        } else if (c < 0x20) {
+            char e[6] = {'\\', 'u', '0', '0', hexd[c >> 4], hexd[c & 15]};
+            st = kp_buf_add(b, e, 6);
+        } else {
+            st = kp_buf_add(b, &s[i], 1);
+        }
+    }
+    if (st == KP_OK) st = kp_buf_add(b, "\"", 1);
+    return st;
+}

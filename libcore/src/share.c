@@ -1,0 +1,180 @@
+/* share.c: Shamir sharing over a curve's scalar field, and robust recovery. */
+#include <string.h>
+
+#include "share.h"
+
+kp_status kp_share_split(const kp_ctx *ctx, uint8_t (*shares)[32], kp_curve c, unsigned t, unsigned n,
+                         const uint8_t secret[32])
+{
+    KP_ARG_CHECK(ctx, ctx != NULL && shares != NULL && secret != NULL);
+    const kp_field *f = kp_field_of(c);
+    if (f == NULL) return kp_fail(KP_ERR_CURVE, "unknown curve %d", (int)c);
+    if (t < 2 || t > n || n > KP_MAX_SIGNERS)
+        return kp_fail(KP_ERR_THRESHOLD, "threshold %u of %u signers is out of range (2 <= t <= n <= %d)", t, n,
+                       KP_MAX_SIGNERS);
+    if (kp_scalar_check(c, secret) != KP_OK)
+        return kp_fail(KP_ERR_SCALAR, "the key is zero or not below the %s order", kp_curve_name(c));
+    kp_fe coef[KP_MAX_SIGNERS], y, x;
+    kp_status st = KP_OK;
+    int zero;
+    kp_fe_from_bytes(f, &coef[0], secret);
+    do {
+        /* f(x) = secret + a1 x + … + a(t-1) x^(t-1), random ai; evaluated by Horner at x = 1..n.
+         * A zero share is refused on the wire (WIRE.md §4 step 3), so draw again if one occurs. */
+        for (unsigned i = 1; i < t; i++) kp_fe_random(f, &coef[i]);
+        zero = 0;
+        for (unsigned j = 1; j <= n; j++) {
+            kp_fe_set_u32(&x, j);
+            y = coef[t - 1];
+            for (unsigned i = t - 1; i-- > 0;) {
+                kp_fe_mul(f, &y, &y, &x);
+                kp_fe_add(f, &y, &y, &coef[i]);
+            }
+            zero |= kp_fe_is_zero(&y);
+            kp_fe_to_bytes(shares[j - 1], &y);
+        }
+    } while (zero);
+    kp_memzero(coef, sizeof coef);
+    kp_memzero(&y, sizeof y);
+    return st;
+}
+
+/* f(x) from the shares of set S (positions into idx/shares) of size t. */
+static void interpolate_at(const kp_field *f, kp_fe *out, const uint32_t *xs, const kp_fe *ys, size_t t, uint32_t x)
+{
+    kp_fe lambda[KP_MAX_SIGNERS], term;
+    kp_lagrange(f, lambda, xs, t, x);
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < t; i++) {
+        kp_fe_mul(f, &term, &lambda[i], &ys[i]);
+        kp_fe_add(f, out, out, &term);
+    }
+    kp_memzero(&term, sizeof term);
+}
+
+kp_status kp_share_combine(uint8_t secret[32], kp_curve c, const uint32_t *indices, const uint8_t (*shares)[32],
+                           size_t k)
+{
+    KP_ARG_CHECK(NULL, secret != NULL && indices != NULL && shares != NULL);
+    memset(secret, 0, 32);
+    const kp_field *f = kp_field_of(c);
+    if (f == NULL) return kp_fail(KP_ERR_CURVE, "unknown curve %d", (int)c);
+    if (k < 1 || k > KP_MAX_SIGNERS) return kp_fail(KP_ERR_THRESHOLD, "%zu shares is out of range", k);
+    kp_fe ys[KP_MAX_SIGNERS], s;
+    for (size_t i = 0; i < k; i++) {
+        if (indices[i] == 0) return kp_fail(KP_ERR_FORMAT, "share index 0 is not allowed");
+        for (size_t j = 0; j < i; j++)
+            if (indices[j] == indices[i]) return kp_fail(KP_ERR_DUPLICATE, "share index %u appears twice", indices[i]);
+        if (!kp_fe_from_bytes(f, &ys[i], shares[i])) {
+            kp_memzero(ys, sizeof ys);
+            return kp_fail(KP_ERR_SCALAR, "share %zu is not below the %s order", i, kp_curve_name(c));
+        }
+    }
+    interpolate_at(f, &s, indices, ys, k, 0);
+    kp_fe_to_bytes(secret, &s);
+    kp_memzero(ys, sizeof ys);
+    kp_memzero(&s, sizeof s);
+    return KP_OK;
+}
+
+/* Tries the candidate set R (mask over the k shares): takes its first t members as S, checks every
+ * other member of R against the polynomial through S, and, if all agree, that f(0)·G == pub.
+ * On success fills secret and good (every share on the polynomial, in R or not). */
+static int try_set(const kp_ctx *ctx, const kp_field *f, const kp_curve_ops *ops, uint8_t secret[32], uint8_t *good,
+                   unsigned t, const uint32_t *idx, const kp_fe *ys, size_t k, const uint8_t *in_r,
+                   const kp_point *pub)
+{
+    uint32_t sx[KP_MAX_SIGNERS];
+    kp_fe sy[KP_MAX_SIGNERS], v;
+    size_t m = 0;
+    int ok = 0;
+    for (size_t i = 0; i < k && m < t; i++)
+        if (in_r[i]) {
+            sx[m] = idx[i];
+            sy[m++] = ys[i];
+        }
+    for (size_t i = 0, seen = 0; i < k; i++) {
+        if (!in_r[i]) continue;
+        if (seen++ < t) continue; /* a member of S */
+        interpolate_at(f, &v, sx, sy, t, idx[i]);
+        if (!kp_fe_eq(&v, &ys[i])) goto done;
+    }
+    interpolate_at(f, &v, sx, sy, t, 0);
+    kp_fe_to_bytes(secret, &v);
+    kp_point q;
+    if (ops->base_mul(ctx, &q, secret) != KP_OK || !kp_point_eq(ctx, &q, pub)) goto done;
+    for (size_t i = 0; i < k; i++) {
+        kp_fe w;
+        interpolate_at(f, &w, sx, sy, t, idx[i]);
+        good[i] = (uint8_t)kp_fe_eq(&w, &ys[i]);
+        kp_memzero(&w, sizeof w);
+    }
+    ok = 1;
+done:
+    if (!ok) kp_memzero(secret, 32);
+    kp_memzero(sy, sizeof sy);
+    kp_memzero(&v, sizeof v);
+    return ok;
+}
+
+kp_status kp_share_recover(const kp_ctx *ctx, uint8_t secret[32], uint8_t *good, kp_curve c, unsigned t,
+                           const uint32_t *idx, const uint8_t (*shares)[32], size_t k, const kp_point *pub)
+{
+    const kp_field *f = kp_field_of(c);
+    const kp_curve_ops *ops = kp_curve_ops_of(c);
+    kp_fe ys[KP_MAX_SIGNERS];
+    uint8_t in_r[KP_MAX_SIGNERS];
+    size_t excl[KP_MAX_SIGNERS];
+    unsigned long tries = 0;
+    kp_status st = KP_ERR_NOT_ENOUGH;
+    memset(secret, 0, 32);
+    memset(good, 0, k);
+    if (k < t || k > KP_MAX_SIGNERS || t < 1) return KP_ERR_NOT_ENOUGH;
+    for (size_t i = 0; i < k; i++) kp_fe_from_bytes(f, &ys[i], shares[i]);
+    /* Exclude b shares for b = 0, 1, …: the first set that works is the largest consistent one,
+     * so with at least t good shares the bad ones are exactly those left off the polynomial. */
+    for (size_t b = 0; b + t <= k && tries < KP_RECOVER_MAX_TRIES; b++) {
+        for (size_t i = 0; i < b; i++) excl[i] = i;
+        for (;;) {
+            memset(in_r, 1, k);
+            for (size_t i = 0; i < b; i++) in_r[excl[i]] = 0;
+            tries++;
+            if (try_set(ctx, f, ops, secret, good, t, idx, ys, k, in_r, pub)) {
+                st = KP_OK;
+                goto done;
+            }
+            if (tries >= KP_RECOVER_MAX_TRIES) break;
+            /* next combination of b out of k, in lexicographic order */
+            size_t i = b;
+            while (i > 0 && excl[i - 1] == k - b + i - 1) i--;
+            if (i == 0) break;
+            excl[i - 1]++;
+            for (size_t j = i; j < b; j++) excl[j] = excl[j - 1] + 1;
+        }
+    }
+done:
+    kp_memzero(ys, sizeof ys);
+    if (st != KP_OK) memset(good, 0, k);
+    return st;
+}
+
+kp_status kp_public_shares_check(const kp_ctx *ctx, kp_point *group, const kp_point *pubs, unsigned n, unsigned t)
+{
+    const kp_field *f = kp_field_of(pubs[0].curve);
+    kp_fe lambda[KP_MAX_SIGNERS];
+    uint32_t xs[KP_MAX_SIGNERS];
+    kp_point q;
+    kp_status st;
+    for (unsigned i = 0; i < t; i++) xs[i] = i + 1;
+    /* Interpolating "in the exponent": P_j must equal sum lambda_i(j) P_i over the first t. */
+    for (unsigned j = t + 1; j <= n; j++) {
+        kp_lagrange(f, lambda, xs, t, j);
+        if ((st = kp_point_lincomb(ctx, &q, pubs, lambda, t)) != KP_OK || !kp_point_eq(ctx, &q, &pubs[j - 1]))
+            return kp_fail(KP_ERR_SHARE_MISMATCH,
+                           "public_shares[%u] is not on the polynomial of degree %u through the first %u", j - 1, t - 1, t);
+    }
+    kp_lagrange(f, lambda, xs, t, 0);
+    if ((st = kp_point_lincomb(ctx, group, pubs, lambda, t)) != KP_OK)
+        return kp_fail(KP_ERR_SHARE_MISMATCH, "the public shares interpolate to the identity");
+    return KP_OK;
+}

@@ -1,0 +1,178 @@
+/* wire.c: see wire.h. */
+#include <stdio.h>
+#include <string.h>
+
+#include "wire.h"
+
+kp_status kp_wire_scalar_write(kp_buf *b, kp_curve c, const uint8_t s[32])
+{
+    kp_status st;
+    if ((st = kp_buf_addstr(b, "{\"curve\":\"")) != KP_OK || (st = kp_buf_addstr(b, kp_curve_name(c))) != KP_OK ||
+        (st = kp_buf_addstr(b, "\",\"scalar\":\"")) != KP_OK || (st = kp_buf_addhex(b, s, 32)) != KP_OK ||
+        (st = kp_buf_addstr(b, "\"}")) != KP_OK)
+        return st;
+    return KP_OK;
+}
+
+kp_status kp_wire_point_write(const kp_ctx *ctx, kp_buf *b, const kp_point *p)
+{
+    const kp_curve_ops *ops = kp_curve_ops_of(p->curve);
+    uint8_t enc[KP_POINT_MAX_BYTES];
+    kp_status st;
+    ops->serialize(ctx, enc, p, 0);
+    if ((st = kp_buf_addstr(b, "{\"curve\":\"")) != KP_OK || (st = kp_buf_addstr(b, ops->name)) != KP_OK ||
+        (st = kp_buf_addstr(b, "\",\"point\":\"")) != KP_OK || (st = kp_buf_addhex(b, enc, ops->point_len)) != KP_OK ||
+        (st = kp_buf_addstr(b, "\"}")) != KP_OK)
+        return st;
+    return KP_OK;
+}
+
+static kp_status check_curve_tag(const kp_json *j, int tok, kp_curve c, const char *path)
+{
+    char p[128];
+    const char *s;
+    size_t len;
+    snprintf(p, sizeof p, "%s.curve", path);
+    kp_status st = kp_json_need_str(j, tok, "curve", p, &s, &len);
+    if (st != KP_OK) return st;
+    const char *want = kp_curve_name(c);
+    if (len != strlen(want) || memcmp(s, want, len) != 0)
+        return kp_fail(KP_ERR_CURVE_MISMATCH, "%s is \"%.*s\", but the key's curve is %s", p, (int)(len > 32 ? 32 : len),
+                       s, want);
+    return KP_OK;
+}
+
+kp_status kp_wire_scalar_read(const kp_json *j, int tok, kp_curve c, const char *path, uint8_t out[32])
+{
+    char p[128];
+    const char *s;
+    size_t len;
+    kp_status st;
+    memset(out, 0, 32);
+    if (j->tok[tok].type != KP_J_OBJECT) return kp_fail(KP_ERR_FORMAT, "%s must be a scalar object", path);
+    if ((st = check_curve_tag(j, tok, c, path)) != KP_OK) return st;
+    snprintf(p, sizeof p, "%s.scalar", path);
+    if ((st = kp_json_need_str(j, tok, "scalar", p, &s, &len)) != KP_OK) return st;
+    if (kp_hex_decode_exact(out, 32, s, len) != KP_OK) return kp_fail(KP_ERR_HEX, "%s must be 64 hex digits", p);
+    if (kp_scalar_check(c, out) != KP_OK) {
+        kp_memzero(out, 32);
+        return kp_fail(KP_ERR_SCALAR, "%s is zero or not below the %s order", p, kp_curve_name(c));
+    }
+    return KP_OK;
+}
+
+kp_status kp_wire_point_read(const kp_ctx *ctx, const kp_json *j, int tok, kp_curve c, const char *path, kp_point *out)
+{
+    char p[128];
+    const char *s;
+    size_t len;
+    uint8_t enc[KP_POINT_MAX_BYTES];
+    kp_status st;
+    const kp_curve_ops *ops = kp_curve_ops_of(c);
+    if (j->tok[tok].type != KP_J_OBJECT) return kp_fail(KP_ERR_FORMAT, "%s must be a point object", path);
+    if ((st = check_curve_tag(j, tok, c, path)) != KP_OK) return st;
+    snprintf(p, sizeof p, "%s.point", path);
+    if ((st = kp_json_need_str(j, tok, "point", p, &s, &len)) != KP_OK) return st;
+    if (kp_hex_decode_exact(enc, ops->point_len, s, len) != KP_OK)
+        return kp_fail(KP_ERR_HEX, "%s must be %zu hex digits", p, 2 * ops->point_len);
+    if (ops->parse(ctx, out, enc, ops->point_len) != KP_OK || (c != KP_CURVE_ED25519 && enc[0] != 4))
+        return kp_fail(KP_ERR_POINT, "%s is not a valid %s point (or is the identity)", p, ops->name);
+    return KP_OK;
+}
+
+kp_status kp_wire_version(const kp_json *j, int tok, const char *what)
+{
+    char p[64];
+    uint32_t v;
+    snprintf(p, sizeof p, "%s.version", what);
+    if (j->tok[tok].type != KP_J_OBJECT) return kp_fail(KP_ERR_FORMAT, "%s must be a JSON object", what);
+    kp_status st = kp_json_need_uint(j, tok, "version", 0, UINT32_MAX, p, &v);
+    if (st != KP_OK) return st;
+    if (v != 1) return kp_fail(KP_ERR_VERSION, "%s is %u; only version 1 is supported", p, v);
+    return KP_OK;
+}
+
+kp_status kp_wire_export_plaintext_write(kp_buf *b, kp_curve c, uint32_t index, const uint8_t share[32])
+{
+    uint8_t idx[32] = {0};
+    idx[28] = (uint8_t)(index >> 24);
+    idx[29] = (uint8_t)(index >> 16);
+    idx[30] = (uint8_t)(index >> 8);
+    idx[31] = (uint8_t)index;
+    kp_status st;
+    if ((st = kp_buf_addstr(b, "{\"version\":1,\"index\":")) != KP_OK || (st = kp_wire_scalar_write(b, c, idx)) != KP_OK ||
+        (st = kp_buf_addstr(b, ",\"secret_share\":")) != KP_OK || (st = kp_wire_scalar_write(b, c, share)) != KP_OK ||
+        (st = kp_buf_addstr(b, "}")) != KP_OK)
+        return st;
+    return KP_OK;
+}
+
+kp_status kp_wire_export_plaintext_read(const char *text, size_t len, kp_curve c, uint32_t *index, uint8_t share[32])
+{
+    kp_json j;
+    uint8_t idx[32];
+    int tok;
+    kp_status st;
+    *index = 0;
+    memset(share, 0, 32);
+    if ((st = kp_json_parse(&j, text, len, "the share plaintext")) != KP_OK) return st;
+    if ((st = kp_wire_version(&j, 0, "share")) != KP_OK) goto cleanup;
+    if ((st = kp_json_need(&j, 0, "index", KP_J_OBJECT, "share.index", &tok)) != KP_OK ||
+        (st = kp_wire_scalar_read(&j, tok, c, "share.index", idx)) != KP_OK)
+        goto cleanup;
+    for (int i = 0; i < 28; i++)
+        if (idx[i] != 0) {
+            st = kp_fail(KP_ERR_FORMAT, "share.index does not fit in 32 bits");
+            goto cleanup;
+        }
+    *index = (uint32_t)idx[28] << 24 | (uint32_t)idx[29] << 16 | (uint32_t)idx[30] << 8 | idx[31];
+    if ((st = kp_json_need(&j, 0, "secret_share", KP_J_OBJECT, "share.secret_share", &tok)) != KP_OK ||
+        (st = kp_wire_scalar_read(&j, tok, c, "share.secret_share", share)) != KP_OK)
+        goto cleanup;
+cleanup:
+    if (st != KP_OK) {
+        *index = 0;
+        kp_memzero(share, 32);
+    }
+    kp_json_free(&j);
+    return st;
+}
+
+kp_status kp_wire_import_plaintext_write(kp_buf *b, kp_curve c, const uint8_t share[32], const kp_buf *public_shares)
+{
+    kp_status st;
+    if ((st = kp_buf_addstr(b, "{\"version\":1,\"secret_share\":")) != KP_OK ||
+        (st = kp_wire_scalar_write(b, c, share)) != KP_OK || (st = kp_buf_addstr(b, ",\"public_shares\":")) != KP_OK ||
+        (st = kp_buf_add(b, public_shares->data, public_shares->len)) != KP_OK || (st = kp_buf_addstr(b, "}")) != KP_OK)
+        return st;
+    return KP_OK;
+}
+
+kp_status kp_wire_import_plaintext_read(const kp_ctx *ctx, const char *text, size_t len, kp_curve c, size_t n,
+                                        uint8_t share[32], kp_point *pubs)
+{
+    kp_json j;
+    int tok, arr;
+    kp_status st;
+    memset(share, 0, 32);
+    if ((st = kp_json_parse(&j, text, len, "the import share plaintext")) != KP_OK) return st;
+    if ((st = kp_wire_version(&j, 0, "share")) != KP_OK) goto cleanup;
+    if ((st = kp_json_need(&j, 0, "secret_share", KP_J_OBJECT, "share.secret_share", &tok)) != KP_OK ||
+        (st = kp_wire_scalar_read(&j, tok, c, "share.secret_share", share)) != KP_OK)
+        goto cleanup;
+    if ((st = kp_json_need(&j, 0, "public_shares", KP_J_ARRAY, "share.public_shares", &arr)) != KP_OK) goto cleanup;
+    if (j.tok[arr].count != n) {
+        st = kp_fail(KP_ERR_FORMAT, "share.public_shares has %u entries, but there are %zu signers", j.tok[arr].count, n);
+        goto cleanup;
+    }
+    size_t i = 0;
+    for (int e = kp_json_first(&j, arr); e >= 0; e = kp_json_next(&j, arr, e), i++) {
+        char p[64];
+        snprintf(p, sizeof p, "share.public_shares[%zu]", i);
+        if ((st = kp_wire_point_read(ctx, &j, e, c, p, &pubs[i])) != KP_OK) goto cleanup;
+    }
+cleanup:
+    if (st != KP_OK) kp_memzero(share, 32);
+    kp_json_free(&j);
+    return st;
+}

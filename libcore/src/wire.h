@@ -1,0 +1,34 @@
+/*
+ * wire.h: the JSON plaintexts inside the envelope (WIRE.md §2), exact writers and strict readers.
+ * Writers produce compact JSON, fields in the order WIRE.md shows, lower-case hex.
+ */
+#ifndef KP_WIRE_H
+#define KP_WIRE_H
+
+#include "curve.h"
+#include "json.h"
+
+/* {"curve":"<c>","scalar":"<64 hex>"} */
+kp_status kp_wire_scalar_write(kp_buf *b, kp_curve c, const uint8_t s[32]);
+/* {"curve":"<c>","point":"<hex of the uncompressed form>"} */
+kp_status kp_wire_point_write(const kp_ctx *ctx, kp_buf *b, const kp_point *p);
+/* Reads a scalar object: its curve must be c, the scalar non-zero and below the order. */
+kp_status kp_wire_scalar_read(const kp_json *j, int tok, kp_curve c, const char *path, uint8_t out[32]);
+/* Reads a point object: its curve must be c; the point valid and not the identity. */
+kp_status kp_wire_point_read(const kp_ctx *ctx, const kp_json *j, int tok, kp_curve c, const char *path, kp_point *out);
+/* Checks "version":1 in object tok. */
+kp_status kp_wire_version(const kp_json *j, int tok, const char *what);
+
+/* Export plaintext {"version":1,"index":<scalar>,"secret_share":<scalar>} (232 bytes on secp256k1). */
+kp_status kp_wire_export_plaintext_write(kp_buf *b, kp_curve c, uint32_t index, const uint8_t share[32]);
+/* Reads an export plaintext. index must fit in 32 bits. */
+kp_status kp_wire_export_plaintext_read(const char *text, size_t len, kp_curve c, uint32_t *index, uint8_t share[32]);
+
+/* Import plaintext {"version":1,"secret_share":<scalar>,"public_shares":[…]}, written from the
+ * share and the already written public-share array text "[…]". */
+kp_status kp_wire_import_plaintext_write(kp_buf *b, kp_curve c, const uint8_t share[32], const kp_buf *public_shares);
+/* Reads an import plaintext with exactly n public shares. */
+kp_status kp_wire_import_plaintext_read(const kp_ctx *ctx, const char *text, size_t len, kp_curve c, size_t n,
+                                        uint8_t share[32], kp_point *pubs);
+
+#endif
