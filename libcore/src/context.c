@@ -65,26 +65,37 @@ kp_status kp_context_seal(const kp_ctx *ctx, uint8_t file[KP_CONTEXT_FILE_BYTES]
     return st;
 }
 
-kp_status kp_context_open(const kp_ctx *ctx, uint8_t secret[32], const uint8_t *file, size_t len, const char *pass,
-                          size_t passlen)
+kp_status kp_context_header_check(const uint8_t *file, size_t len, uint32_t *ops, uint32_t *mem_kib)
 {
-    KP_ARG_CHECK(ctx, ctx != NULL && secret != NULL && file != NULL && (pass != NULL || passlen == 0));
-    uint8_t key[32];
-    unsigned long long mlen = 0;
-    memset(secret, 0, 32);
+    *ops = *mem_kib = 0;
     if (len < 5 || memcmp(file, "KPXC", 4) != 0)
         return kp_fail(KP_ERR_CONTEXT, "this is not a keyport export context (no KPXC header)");
     if (file[4] != 1) return kp_fail(KP_ERR_VERSION, "export context format version %u is not supported", file[4]);
     if (len != KP_CONTEXT_FILE_BYTES)
         return kp_fail(KP_ERR_CONTEXT, "the export context is %zu bytes, not %d: truncated or padded", len,
                        KP_CONTEXT_FILE_BYTES);
-    uint32_t ops = get32(file + 6), mem_kib = get32(file + 10);
-    if (file[5] != KDF_ARGON2ID13 || ops < OPS_MIN || ops > OPS_MAX || mem_kib < MEM_MIN_KIB || mem_kib > MEM_MAX_KIB)
+    uint32_t o = get32(file + 6), m = get32(file + 10);
+    if (file[5] != KDF_ARGON2ID13 || o < OPS_MIN || o > OPS_MAX || m < MEM_MIN_KIB || m > MEM_MAX_KIB)
         return kp_fail(KP_ERR_KDF_PARAMS,
                        "the context's passphrase hashing parameters (kdf %u, %u passes, %u KiB) are out of range",
-                       file[5], ops, mem_kib);
+                       file[5], o, m);
+    *ops = o;
+    *mem_kib = m;
+    return KP_OK;
+}
+
+kp_status kp_context_open(const kp_ctx *ctx, uint8_t secret[32], const uint8_t *file, size_t len, const char *pass,
+                          size_t passlen)
+{
+    KP_ARG_CHECK(ctx, ctx != NULL && secret != NULL && file != NULL && (pass != NULL || passlen == 0));
+    uint8_t key[32];
+    unsigned long long mlen = 0;
+    uint32_t ops, mem_kib;
+    memset(secret, 0, 32);
+    kp_status st = kp_context_header_check(file, len, &ops, &mem_kib);
+    if (st != KP_OK) return st;
     if (passlen == 0) return kp_fail(KP_ERR_EMPTY, "the passphrase is empty");
-    kp_status st = derive(key, pass, passlen, file);
+    st = derive(key, pass, passlen, file);
     if (st == KP_OK &&
         (crypto_aead_xchacha20poly1305_ietf_decrypt(secret, &mlen, NULL, file + HDR_LEN, 48, file, HDR_LEN, file + 30,
                                                     key) != 0 ||

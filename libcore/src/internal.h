@@ -70,6 +70,10 @@ void kp_random(uint8_t *out, size_t len);
 /* ---- SHA-256 and SHA-512 */
 void kp_sha256(uint8_t out[32], const uint8_t *in, size_t len);
 
+/* ---- export context files (context.c) */
+/* Checks a context file's size, magic, version and KDF parameters, without the passphrase. */
+kp_status kp_context_header_check(const uint8_t *file, size_t len, uint32_t *ops, uint32_t *mem_kib);
+
 /* ---- buffers */
 kp_status kp_buf_addf(kp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 kp_status kp_buf_addb64(kp_buf *b, const uint8_t *p, size_t len);

@@ -1,0 +1,97 @@
+/*
+ * fuzz_seeds.c: writes a small seed corpus for every fuzz target into DIR/<target>/, made
+ * fresh with the library so that the seeds stay valid as formats evolve:
+ * a signers list, an import request, an export response sealed to the fuzz secret's key
+ * (on each curve), a context file, and share plaintexts.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fuzz_common.h"
+#include "wire.h"
+
+static int put(const char *dir, const char *target, const char *name, const void *p, size_t len)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, target);
+    if (mkdir(path, 0755) != 0 && errno != EEXIST) return 1;
+    snprintf(path, sizeof path, "%s/%s/%s", dir, target, name);
+    FILE *f = fopen(path, "wb");
+    if (f == NULL || fwrite(p, 1, len, f) != len) return 1;
+    return fclose(f) != 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: fuzz-seeds DIR\n");
+        return 2;
+    }
+    const char *dir = argv[1];
+    kp_ctx *ctx = fuzz_ctx();
+    static const struct { kp_curve c; kp_protocol p; } schemes[] = {
+        {KP_CURVE_SECP256K1, KP_PROTOCOL_CGGMP21}, {KP_CURVE_ED25519, KP_PROTOCOL_FROST}, {KP_CURVE_STARK, KP_PROTOCOL_CGGMP24}};
+    uint8_t fuzz_ek[33], sec[5][32], ids[5][6];
+    kp_signer_info info[5];
+    int bad = 0;
+    if (kp_encryption_key_from_secret(ctx, fuzz_ek, FUZZ_SECRET) != KP_OK) return 1;
+    for (int i = 0; i < 5; i++) {
+        memcpy(ids[i], "node-", 5);
+        ids[i][5] = (uint8_t)('a' + i);
+        info[i].signer_id = ids[i];
+        info[i].signer_id_len = 6;
+        if (kp_encryption_keypair(ctx, sec[i], info[i].encryption_key) != KP_OK) return 1;
+    }
+    kp_buf sj;
+    kp_buf_init(&sj, 0);
+    if (kp_signers_write(&sj, "cluster-1", info, 5) != KP_OK) return 1;
+    bad |= put(dir, "fuzz_signers", "signers.json", sj.data, sj.len);
+    kp_signers *signers = NULL;
+    if (kp_signers_parse(ctx, &signers, (const char *)sj.data, sj.len, NULL) != KP_OK) return 1;
+
+    for (size_t k = 0; k < 3; k++) {
+        kp_curve c = schemes[k].c;
+        char name[64];
+        uint8_t key[32], pub[KP_PUBKEY_MAX_BYTES], shares[5][32];
+        size_t pub_len;
+        kp_buf req, resp, pt, cts[5];
+        kp_signer_share ss[5];
+        kp_buf_init(&req, 0);
+        kp_buf_init(&resp, 0);
+        kp_buf_init(&pt, 0);
+        if (kp_scalar_random(key, c) != KP_OK || kp_public_key(ctx, pub, &pub_len, c, key) != KP_OK ||
+            kp_import_prepare(ctx, &req, signers, c, schemes[k].p, 3, "seed", key) != KP_OK ||
+            kp_share_split(ctx, shares, c, 3, 5, key) != KP_OK)
+            return 1;
+        snprintf(name, sizeof name, "import-%s.json", kp_curve_name(c));
+        bad |= put(dir, "fuzz_import_request", name, req.data, req.len);
+        for (int i = 0; i < 5; i++) {
+            kp_buf_init(&cts[i], 0);
+            if (kp_export_seal_share(ctx, &cts[i], fuzz_ek, c, (uint32_t)i + 1, shares[i]) != KP_OK) return 1;
+            ss[i] = (kp_signer_share){ids[i], 6, cts[i].data, cts[i].len};
+        }
+        if (kp_export_response_write(&resp, c, schemes[k].p, pub, pub_len, 3, ss, 5) != KP_OK) return 1;
+        snprintf(name, sizeof name, "response-%s.json", kp_curve_name(c));
+        bad |= put(dir, "fuzz_export_response", name, resp.data, resp.len);
+        bad |= put(dir, "fuzz_json", name, resp.data, resp.len);
+        /* plaintexts: first byte selects the curve (and n = 5 for import) */
+        uint8_t sel = (uint8_t)((c - 1) | (3 << 2));
+        kp_buf_add(&pt, &sel, 1);
+        if (kp_wire_export_plaintext_write(&pt, c, 2, shares[1]) != KP_OK) return 1;
+        snprintf(name, sizeof name, "export-%s.txt", kp_curve_name(c));
+        bad |= put(dir, "fuzz_share_plaintext", name, pt.data, pt.len);
+        for (int i = 0; i < 5; i++) kp_buf_release(&cts[i]);
+        kp_buf_release(&req);
+        kp_buf_release(&resp);
+        kp_buf_release(&pt);
+    }
+    uint8_t file[KP_CONTEXT_FILE_BYTES];
+    if (kp_context_seal(ctx, file, FUZZ_SECRET, FUZZ_PASS, sizeof FUZZ_PASS - 1, KP_KDF_INTERACTIVE) != KP_OK) return 1;
+    bad |= put(dir, "fuzz_context", "context.kpx", file, sizeof file);
+    kp_signers_free(signers);
+    kp_buf_release(&sj);
+    if (bad) fprintf(stderr, "fuzz-seeds: cannot write into %s\n", dir);
+    return bad;
+}
