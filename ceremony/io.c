@@ -25,14 +25,21 @@ int kp_cli_exit_code(kp_status st)
     }
 }
 
+int kp_cli_verror(int code, const char *fmt, va_list ap)
+{
+    fputs("keyport: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    if (code == KP_EXIT_USAGE) fputs("(keyport --help for usage)\n", stderr);
+    return code;
+}
+
 int kp_cli_error(int code, const char *fmt, ...)
 {
     va_list ap;
-    fputs("keyport: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    kp_cli_verror(code, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
     return code;
 }
 

@@ -8,6 +8,7 @@
 #ifndef KP_CLI_IO_H
 #define KP_CLI_IO_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "keyport.h"
@@ -28,6 +29,8 @@ int kp_cli_exit_code(kp_status st);
 int kp_cli_fail(kp_status st, const char *where);
 /* Prints "keyport: " and the formatted message; returns code. */
 int kp_cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same with a va_list, and a usage hint after it when code is KP_EXIT_USAGE. */
+int kp_cli_verror(int code, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* Reads a whole file ("-" for standard input) of at most max bytes into *out (NUL-terminated;
  * secure memory when secure != 0; free with kp_cli_free). Returns an exit code (0 = read). */

@@ -33,11 +33,9 @@ static const char USAGE[] =
 int kp_cli_usage(const char *fmt, ...)
 {
     va_list ap;
-    fputs("keyport: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    kp_cli_verror(KP_EXIT_USAGE, fmt, ap);
     va_end(ap);
-    fputs("\n(keyport --help for usage)\n", stderr);
     return KP_EXIT_USAGE;
 }
 

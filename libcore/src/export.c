@@ -6,7 +6,6 @@
 #include "share.h"
 #include "wire.h"
 
-#define MAX_SIGNER_ID_BYTES 256
 #define MAX_SHARE_CT_BYTES 4096
 
 struct culprit {
@@ -116,7 +115,7 @@ static kp_status add_culprit(kp_export_result *r, const char *id, size_t idlen, 
 struct entry {
     const char *id; /* base64 text in the response */
     size_t idlen;
-    uint8_t idbytes[MAX_SIGNER_ID_BYTES];
+    uint8_t idbytes[KP_WIRE_MAX_SIGNER_ID];
     size_t idbytes_len;
     const char *ct64;
     size_t ct64len;
@@ -165,15 +164,7 @@ kp_status kp_export_recover(const kp_ctx *ctx, kp_export_result **out, const uin
         st = kp_fail(KP_ERR_NOMEM, "out of memory");
         goto cleanup;
     }
-    if ((st = kp_json_need_str(&j, 0, "curve", "curve", &s, &slen)) != KP_OK) goto cleanup;
-    char name[24] = {0};
-    memcpy(name, s, slen < sizeof name - 1 ? slen : sizeof name - 1);
-    if ((st = kp_curve_from_name(&r->curve, name)) != KP_OK) goto cleanup;
-    if ((st = kp_json_need_str(&j, 0, "protocol", "protocol", &s, &slen)) != KP_OK) goto cleanup;
-    memset(name, 0, sizeof name);
-    memcpy(name, s, slen < sizeof name - 1 ? slen : sizeof name - 1);
-    if ((st = kp_protocol_from_name(&r->protocol, name)) != KP_OK || (st = kp_scheme_check(r->protocol, r->curve)) != KP_OK)
-        goto cleanup;
+    if ((st = kp_wire_scheme_read(&j, 0, &r->curve, &r->protocol)) != KP_OK) goto cleanup;
     const kp_curve_ops *ops = kp_curve_ops_of(r->curve);
     if ((st = kp_json_need_str(&j, 0, "publicKey", "publicKey", &s, &slen)) != KP_OK) goto cleanup;
     if (kp_hex_decode_exact(r->pub, ops->pub_len, s, slen) != KP_OK) {
@@ -214,12 +205,8 @@ kp_status kp_export_recover(const kp_ctx *ctx, kp_export_result **out, const uin
             st = kp_fail(KP_ERR_FORMAT, "encryptedKeyShares[%zu] must be an object", i);
             goto cleanup;
         }
-        if ((st = kp_json_need_str(&j, t, "signerId", path, &e[i].id, &e[i].idlen)) != KP_OK) goto cleanup;
-        if (e[i].idlen == 0 || e[i].idlen > kp_b64_encoded_len(MAX_SIGNER_ID_BYTES) ||
-            kp_b64_decode(e[i].idbytes, &e[i].idbytes_len, e[i].id, e[i].idlen) != KP_OK) {
-            st = kp_fail(KP_ERR_BASE64, "%s is not canonical padded base64 of 1 to %d bytes", path, MAX_SIGNER_ID_BYTES);
+        if ((st = kp_wire_signer_id(&j, t, path, e[i].idbytes, &e[i].idbytes_len, &e[i].id, &e[i].idlen)) != KP_OK)
             goto cleanup;
-        }
         for (size_t m = 0; m < i; m++)
             if (e[m].idbytes_len == e[i].idbytes_len && memcmp(e[m].idbytes, e[i].idbytes, e[i].idbytes_len) == 0) {
                 st = kp_fail(KP_ERR_DUPLICATE, "signer %.*s appears twice in encryptedKeyShares (entries %zu and %zu)",

@@ -6,14 +6,13 @@
 #include "share.h"
 #include "wire.h"
 
-#define MAX_SIGNER_ID_BYTES 256
 #define MAX_NAME_BYTES 256
 /* An import plaintext holds n points of at most 162 JSON bytes each, and the scalar. */
 #define MAX_IMPORT_CT_BYTES (256 + 170 * KP_MAX_SIGNERS + KP_ENVELOPE_OVERHEAD)
 
 struct signer {
     char *id64;
-    uint8_t id[MAX_SIGNER_ID_BYTES];
+    uint8_t id[KP_WIRE_MAX_SIGNER_ID];
     size_t idlen;
     uint8_t ek[33];
 };
@@ -23,28 +22,10 @@ struct kp_signers {
     struct signer *s;
 };
 
-static int id_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
-{
-    /* lexicographic over the decoded bytes, a proper prefix first (WIRE.md §4 step 2) */
-    size_t m = alen < blen ? alen : blen;
-    int c = memcmp(a, b, m);
-    if (c != 0) return c;
-    return alen < blen ? -1 : alen > blen;
-}
-
 static int signer_cmp(const void *a, const void *b)
 {
     const struct signer *x = a, *y = b;
-    return id_cmp(x->id, x->idlen, y->id, y->idlen);
-}
-
-/* Decodes a signerId: canonical base64 of 1..256 bytes. */
-static kp_status decode_id(uint8_t *out, size_t *outlen, const char *s, size_t len, const char *path)
-{
-    if (len == 0 || len > kp_b64_encoded_len(MAX_SIGNER_ID_BYTES) || kp_b64_decode(out, outlen, s, len) != KP_OK ||
-        *outlen == 0)
-        return kp_fail(KP_ERR_BASE64, "%s is not canonical padded base64 of 1 to %d bytes", path, MAX_SIGNER_ID_BYTES);
-    return KP_OK;
+    return kp_wire_signer_id_cmp(x->id, x->idlen, y->id, y->idlen);
 }
 
 void kp_signers_free(kp_signers *s)
@@ -118,9 +99,7 @@ kp_status kp_signers_parse(const kp_ctx *ctx, kp_signers **out, const char *json
             goto cleanup;
         }
         snprintf(path, sizeof path, "signers[%zu].signerId", r->n);
-        if ((st = kp_json_need_str(&j, t, "signerId", path, &s, &slen)) != KP_OK ||
-            (st = decode_id(sg->id, &sg->idlen, s, slen, path)) != KP_OK)
-            goto cleanup;
+        if ((st = kp_wire_signer_id(&j, t, path, sg->id, &sg->idlen, &s, &slen)) != KP_OK) goto cleanup;
         if ((sg->id64 = strndup(s, slen)) == NULL) {
             st = kp_fail(KP_ERR_NOMEM, "out of memory");
             goto cleanup;
@@ -264,7 +243,7 @@ cleanup:
 
 struct import_share {
     char *id64;
-    uint8_t id[MAX_SIGNER_ID_BYTES];
+    uint8_t id[KP_WIRE_MAX_SIGNER_ID];
     size_t idlen;
     uint8_t *ct;
     size_t ctlen;
@@ -291,25 +270,13 @@ void kp_import_request_free(kp_import_request *r)
     free(r);
 }
 
-static kp_status need_name(const kp_json *j, const char *key, char *buf, size_t cap)
-{
-    const char *s;
-    size_t len;
-    kp_status st = kp_json_need_str(j, 0, key, key, &s, &len);
-    if (st != KP_OK) return st;
-    memset(buf, 0, cap);
-    memcpy(buf, s, len < cap - 1 ? len : cap - 1);
-    if (len >= cap) buf[cap - 2] = '?'; /* too long to be a valid name: make sure lookup fails */
-    return KP_OK;
-}
-
 kp_status kp_import_request_parse(kp_import_request **out, const char *json, size_t len)
 {
     KP_ARG_CHECK(NULL, out != NULL && (json != NULL || len == 0));
     kp_json j;
     kp_status st;
     int arr, tok;
-    char buf[24], path[80];
+    char path[80];
     kp_import_request *r = NULL;
     *out = NULL;
     kp_clear_error();
@@ -329,10 +296,7 @@ kp_status kp_import_request_parse(kp_import_request **out, const char *json, siz
         }
         if ((st = kp_json_strdup(&j, tok, &r->name)) != KP_OK) goto cleanup;
     }
-    if ((st = need_name(&j, "curve", buf, sizeof buf)) != KP_OK || (st = kp_curve_from_name(&r->curve, buf)) != KP_OK ||
-        (st = need_name(&j, "protocol", buf, sizeof buf)) != KP_OK ||
-        (st = kp_protocol_from_name(&r->protocol, buf)) != KP_OK || (st = kp_scheme_check(r->protocol, r->curve)) != KP_OK)
-        goto cleanup;
+    if ((st = kp_wire_scheme_read(&j, 0, &r->curve, &r->protocol)) != KP_OK) goto cleanup;
     if ((st = kp_json_need(&j, 0, "encryptedKeyShares", KP_J_ARRAY, "encryptedKeyShares", &arr)) != KP_OK) goto cleanup;
     size_t n = j.tok[arr].count;
     uint32_t t;
@@ -359,9 +323,7 @@ kp_status kp_import_request_parse(kp_import_request **out, const char *json, siz
             goto cleanup;
         }
         snprintf(path, sizeof path, "encryptedKeyShares[%zu].signerId", r->n);
-        if ((st = kp_json_need_str(&j, e, "signerId", path, &s, &slen)) != KP_OK ||
-            (st = decode_id(sh->id, &sh->idlen, s, slen, path)) != KP_OK)
-            goto cleanup;
+        if ((st = kp_wire_signer_id(&j, e, path, sh->id, &sh->idlen, &s, &slen)) != KP_OK) goto cleanup;
         if ((sh->id64 = strndup(s, slen)) == NULL) {
             st = kp_fail(KP_ERR_NOMEM, "out of memory");
             goto cleanup;
@@ -376,7 +338,7 @@ kp_status kp_import_request_parse(kp_import_request **out, const char *json, siz
             goto cleanup;
         }
         if (r->n > 1) {
-            int c = id_cmp(r->s[r->n - 2].id, r->s[r->n - 2].idlen, sh->id, sh->idlen);
+            int c = kp_wire_signer_id_cmp(r->s[r->n - 2].id, r->s[r->n - 2].idlen, sh->id, sh->idlen);
             if (c == 0) {
                 st = kp_fail(KP_ERR_DUPLICATE, "signer %s appears twice in encryptedKeyShares", sh->id64);
                 goto cleanup;

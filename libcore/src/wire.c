@@ -176,3 +176,47 @@ cleanup:
     kp_json_free(&j);
     return st;
 }
+
+kp_status kp_wire_signer_id(const kp_json *j, int obj, const char *path, uint8_t id[KP_WIRE_MAX_SIGNER_ID],
+                            size_t *idlen, const char **text, size_t *textlen)
+{
+    kp_status st = kp_json_need_str(j, obj, "signerId", path, text, textlen);
+    *idlen = 0;
+    if (st != KP_OK) return st;
+    if (*textlen == 0 || *textlen > kp_b64_encoded_len(KP_WIRE_MAX_SIGNER_ID) ||
+        kp_b64_decode(id, idlen, *text, *textlen) != KP_OK || *idlen == 0)
+        return kp_fail(KP_ERR_BASE64, "%s is not canonical padded base64 of 1 to %d bytes", path, KP_WIRE_MAX_SIGNER_ID);
+    return KP_OK;
+}
+
+int kp_wire_signer_id_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    size_t m = alen < blen ? alen : blen;
+    int c = memcmp(a, b, m);
+    if (c != 0) return c;
+    return alen < blen ? -1 : alen > blen;
+}
+
+/* Copies a short name member into a NUL-terminated buffer for lookup; an over-long name is
+ * cut and marked so that it cannot match. */
+static kp_status read_name(const kp_json *j, int obj, const char *key, char *buf, size_t cap)
+{
+    const char *s;
+    size_t len;
+    kp_status st = kp_json_need_str(j, obj, key, key, &s, &len);
+    if (st != KP_OK) return st;
+    memset(buf, 0, cap);
+    memcpy(buf, s, len < cap - 1 ? len : cap - 1);
+    if (len >= cap) buf[cap - 2] = '?';
+    return KP_OK;
+}
+
+kp_status kp_wire_scheme_read(const kp_json *j, int obj, kp_curve *c, kp_protocol *p)
+{
+    char buf[24];
+    kp_status st;
+    if ((st = read_name(j, obj, "curve", buf, sizeof buf)) != KP_OK || (st = kp_curve_from_name(c, buf)) != KP_OK ||
+        (st = read_name(j, obj, "protocol", buf, sizeof buf)) != KP_OK || (st = kp_protocol_from_name(p, buf)) != KP_OK)
+        return st;
+    return kp_scheme_check(*p, *c);
+}
