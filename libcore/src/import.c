@@ -184,6 +184,9 @@ kp_status kp_import_prepare(const kp_ctx *ctx, kp_buf *out, const kp_signers *si
                        min_signers, n);
     if (kp_scalar_check(c, secret) != KP_OK)
         return kp_fail(KP_ERR_SCALAR, "the key is zero or not below the %s curve order", kp_curve_name(c));
+    if (name != NULL && (strlen(name) > MAX_NAME_BYTES || !kp_utf8_valid(name, strlen(name))))
+        return kp_fail(KP_ERR_FORMAT, "the key name must be valid UTF-8 text of at most %d bytes, without control characters",
+                       MAX_NAME_BYTES);
     const kp_curve_ops *ops = kp_curve_ops_of(c);
     kp_buf_init(&pubs, 0);
     kp_buf_init(&pt, 1);

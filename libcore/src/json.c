@@ -66,6 +66,18 @@ static size_t utf8_len(const unsigned char *p, const unsigned char *end)
     return n;
 }
 
+int kp_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    while (p < end) {
+        if (*p < 0x20) return 0;
+        size_t n = utf8_len(p, end);
+        if (n == 0) return 0;
+        p += n;
+    }
+    return 1;
+}
+
 static kp_status parse_string(parser *ps, int *idx)
 {
     kp_status st;
