@@ -185,7 +185,7 @@ kp_status kp_import_prepare(const kp_ctx *ctx, kp_buf *out, const kp_signers *si
     if (kp_scalar_check(c, secret) != KP_OK)
         return kp_fail(KP_ERR_SCALAR, "the key is zero or not below the %s curve order", kp_curve_name(c));
     if (name != NULL && (strlen(name) > MAX_NAME_BYTES || !kp_utf8_valid(name, strlen(name))))
-        return kp_fail(KP_ERR_FORMAT, "the key name must be valid UTF-8 text of at most %d bytes, without control characters",
+        return kp_fail(KP_ERR_FORMAT, "the key name must be valid UTF-8 of at most %d bytes",
                        MAX_NAME_BYTES);
     const kp_curve_ops *ops = kp_curve_ops_of(c);
     kp_buf_init(&pubs, 0);

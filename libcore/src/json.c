@@ -70,7 +70,6 @@ int kp_utf8_valid(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
     while (p < end) {
-        if (*p < 0x20) return 0;
         size_t n = utf8_len(p, end);
         if (n == 0) return 0;
         p += n;

@@ -56,8 +56,7 @@ kp_status kp_json_need_str(const kp_json *j, int obj, const char *key, const cha
 /* An integer in [lo, hi] written without fraction or exponent. */
 kp_status kp_json_need_uint(const kp_json *j, int obj, const char *key, uint32_t lo, uint32_t hi, const char *path,
                             uint32_t *out);
-/* Returns 1 if s[0..len) is valid UTF-8 without control characters (what a JSON string may hold
- * unescaped besides quote and backslash, which writers escape). */
+/* Returns 1 if s[0..len) is valid UTF-8 (writers escape quotes, backslashes and control characters). */
 int kp_utf8_valid(const char *s, size_t len);
 /* Decodes a string token (escapes resolved) into a new malloc'd NUL-terminated string. */
 kp_status kp_json_strdup(const kp_json *j, int tok, char **out);
