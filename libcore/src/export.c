@@ -144,8 +144,9 @@ kp_status kp_export_recover(const kp_ctx *ctx, kp_export_result **out, const uin
     size_t slen;
     uint32_t min_signers;
     struct entry *e = NULL;
-    uint8_t (*shares)[32] = NULL;
-    uint8_t *ct = NULL, *pt = NULL;
+    uint8_t shares[KP_MAX_SIGNERS][32]; /* short-lived secrets: on the stack, wiped at cleanup */
+    uint8_t pt[MAX_SHARE_CT_BYTES];
+    uint8_t *ct = NULL;
     uint32_t idx[KP_MAX_SIGNERS];
     size_t pos[KP_MAX_SIGNERS], k = 0;
     uint8_t good[KP_MAX_SIGNERS];
@@ -172,8 +173,10 @@ kp_status kp_export_recover(const kp_ctx *ctx, kp_export_result **out, const uin
         goto cleanup;
     }
     r->pub_len = ops->pub_len;
-    if (ops->parse(ctx, &pub, r->pub, r->pub_len) != KP_OK) {
-        st = kp_fail(KP_ERR_POINT, "publicKey is not a valid %s point (or is the identity)", ops->name);
+    /* The full decoding (a square root for the compressed forms, a subgroup check for ed25519)
+     * is left to the failure path: recovery compares encodings, and a match proves validity. */
+    if (ops->pub_len == 33 && r->pub[0] != 2 && r->pub[0] != 3) {
+        st = kp_fail(KP_ERR_POINT, "publicKey must be a compressed %s point (prefix 02 or 03)", ops->name);
         goto cleanup;
     }
     if ((st = kp_json_need(&j, 0, "encryptedKeyShares", KP_J_ARRAY, "encryptedKeyShares", &arr)) != KP_OK) goto cleanup;
@@ -191,8 +194,7 @@ kp_status kp_export_recover(const kp_ctx *ctx, kp_export_result **out, const uin
     r->min_signers = min_signers;
     e = calloc(n, sizeof *e);
     r->culprits = calloc(n, sizeof *r->culprits);
-    shares = kp_secure_alloc(n * 32);
-    if (e == NULL || r->culprits == NULL || shares == NULL || (r->key = kp_secure_alloc(32)) == NULL) {
+    if (e == NULL || r->culprits == NULL || (r->key = kp_secure_alloc(32)) == NULL) {
         st = kp_fail(KP_ERR_NOMEM, "out of memory");
         goto cleanup;
     }
@@ -218,7 +220,7 @@ kp_status kp_export_recover(const kp_ctx *ctx, kp_export_result **out, const uin
     }
     /* Pass 2: decrypt and parse each share; a share that fails is its signer's fault, not fatal. */
     size_t ctcap = 3 * (kp_b64_encoded_len(MAX_SHARE_CT_BYTES) / 4);
-    if ((ct = malloc(ctcap)) == NULL || (pt = kp_secure_alloc(MAX_SHARE_CT_BYTES)) == NULL) {
+    if ((ct = malloc(ctcap)) == NULL) {
         st = kp_fail(KP_ERR_NOMEM, "out of memory");
         goto cleanup;
     }
@@ -230,7 +232,7 @@ kp_status kp_export_recover(const kp_ctx *ctx, kp_export_result **out, const uin
                 goto cleanup;
             continue;
         }
-        if (kp_envelope_open(ctx, pt, context_secret, ct, ctlen) != KP_OK) {
+        if (ctlen > sizeof pt + KP_ENVELOPE_OVERHEAD || kp_envelope_open(ctx, pt, context_secret, ct, ctlen) != KP_OK) {
             if ((st = add_culprit(r, e[i].id, e[i].idlen, KP_ERR_DECRYPT,
                                   "sent a share that does not decrypt with this export context")) != KP_OK)
                 goto cleanup;
@@ -258,7 +260,12 @@ kp_status kp_export_recover(const kp_ctx *ctx, kp_export_result **out, const uin
         goto cleanup;
     }
     /* Pass 3: robust recovery; whoever is off the polynomial that matches publicKey is named. */
-    if (kp_share_recover(ctx, r->key, good, r->curve, min_signers, idx, (const uint8_t(*)[32])shares, k, &pub) != KP_OK) {
+    if (kp_share_recover(ctx, r->key, good, r->curve, min_signers, idx, (const uint8_t(*)[32])shares, k, r->pub,
+                         r->pub_len) != KP_OK) {
+        if (ops->parse(ctx, &pub, r->pub, r->pub_len) != KP_OK) {
+            st = kp_fail(KP_ERR_POINT, "publicKey is not a valid %s point (or is the identity)", ops->name);
+            goto cleanup;
+        }
         snprintf(msg, sizeof msg,
                  "cannot recover the key: no %u of the %zu decrypted shares (from signers ", min_signers, k);
         for (size_t m = 0; m < k; m++) {
@@ -280,8 +287,8 @@ kp_status kp_export_recover(const kp_ctx *ctx, kp_export_result **out, const uin
     *out = r;
     r = NULL;
 cleanup:
-    if (shares != NULL) kp_secure_free(shares);
-    kp_secure_free(pt);
+    kp_memzero(shares, sizeof shares);
+    kp_memzero(pt, sizeof pt);
     free(ct);
     free(e);
     kp_export_result_free(r);

@@ -121,6 +121,55 @@ void kp_fe_inv(const kp_field *f, kp_fe *r, const kp_fe *a)
     mont_mul(f, r->v, acc, one);     /* leave the domain */
 }
 
+static int is_one(const uint64_t a[4])
+{
+    return a[0] == 1 && (a[1] | a[2] | a[3]) == 0;
+}
+
+/* a = a/2 mod n, for a < n: add n first when a is odd (a 257-bit sum, so carry the top bit in). */
+static void half_mod(const kp_field *f, uint64_t a[4])
+{
+    uint64_t carry = 0;
+    if (a[0] & 1) carry = add4(a, a, f->n.v);
+    for (int i = 0; i < 3; i++) a[i] = (a[i] >> 1) | (a[i + 1] << 63);
+    a[3] = (a[3] >> 1) | (carry << 63);
+}
+
+void kp_fe_inv_var(const kp_field *f, kp_fe *r, const kp_fe *a)
+{
+    uint64_t u[4], v[4], t[4];
+    kp_fe x1, x2;
+    memcpy(u, a->v, sizeof u);
+    memcpy(v, f->n.v, sizeof v);
+    kp_fe_set_u32(&x1, 1);
+    kp_fe_set_u32(&x2, 0);
+    if ((u[0] | u[1] | u[2] | u[3]) == 0) {
+        *r = x2;
+        return;
+    }
+    /* Invariants: x1·a ≡ u and x2·a ≡ v (mod n); gcd(u, v) = 1 since n is prime. */
+    while (!is_one(u) && !is_one(v)) {
+        while ((u[0] & 1) == 0) {
+            for (int i = 0; i < 3; i++) u[i] = (u[i] >> 1) | (u[i + 1] << 63);
+            u[3] >>= 1;
+            half_mod(f, x1.v);
+        }
+        while ((v[0] & 1) == 0) {
+            for (int i = 0; i < 3; i++) v[i] = (v[i] >> 1) | (v[i + 1] << 63);
+            v[3] >>= 1;
+            half_mod(f, x2.v);
+        }
+        if (sub4(t, u, v) == 0) { /* u >= v */
+            memcpy(u, t, sizeof u);
+            kp_fe_sub(f, &x1, &x1, &x2);
+        } else {
+            sub4(v, v, u);
+            kp_fe_sub(f, &x2, &x2, &x1);
+        }
+    }
+    *r = is_one(u) ? x1 : x2;
+}
+
 int kp_fe_from_bytes(const kp_field *f, kp_fe *r, const uint8_t b[32])
 {
     uint64_t v[4], t[4];
@@ -210,7 +259,7 @@ void kp_lagrange(const kp_field *f, kp_fe *lambda, const uint32_t *xs, size_t k,
         if (i == 0) prefix[0] = dens[0];
         else kp_fe_mul(f, &prefix[i], &prefix[i - 1], &dens[i]);
     }
-    kp_fe_inv(f, &inv, &prefix[k - 1]);
+    kp_fe_inv_var(f, &inv, &prefix[k - 1]); /* indices are public */
     for (size_t i = k; i-- > 0;) {
         kp_fe den_inv = inv;
         if (i > 0) kp_fe_mul(f, &den_inv, &inv, &prefix[i - 1]);

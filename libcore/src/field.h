@@ -40,11 +40,14 @@ void kp_fe_sub(const kp_field *f, kp_fe *r, const kp_fe *a, const kp_fe *b);
 void kp_fe_mul(const kp_field *f, kp_fe *r, const kp_fe *a, const kp_fe *b);
 /* r = a^-1 (0 for a = 0). */
 void kp_fe_inv(const kp_field *f, kp_fe *r, const kp_fe *a);
+/* r = a^-1 (0 for a = 0) in variable time, by the binary extended Euclidean algorithm.
+ * For public values only: the Lagrange denominators, which depend only on share indices. */
+void kp_fe_inv_var(const kp_field *f, kp_fe *r, const kp_fe *a);
 /* A uniformly random non-zero element. */
 void kp_fe_random(const kp_field *f, kp_fe *r);
 
 /* Lagrange coefficients at x for the (public, distinct, non-zero) indices xs[0..k-1]:
- * lambda[i] = prod_{j != i} (x - xs[j]) / (xs[i] - xs[j]). One inversion for all k. */
+ * lambda[i] = prod_{j != i} (x - xs[j]) / (xs[i] - xs[j]). One (variable-time) inversion for all k. */
 void kp_lagrange(const kp_field *f, kp_fe *lambda, const uint32_t *xs, size_t k, uint32_t x);
 
 #endif

@@ -173,7 +173,7 @@ kp_status kp_import_prepare(const kp_ctx *ctx, kp_buf *out, const kp_signers *si
     KP_ARG_CHECK(ctx, ctx != NULL && out != NULL && signers != NULL && secret != NULL);
     kp_status st;
     size_t n = signers->n;
-    uint8_t (*shares)[32] = NULL;
+    uint8_t shares[KP_MAX_SIGNERS][32]; /* short-lived secrets: on the stack, wiped at cleanup */
     kp_buf pubs, pt, ct;
     kp_point pub;
     size_t start = out->len;
@@ -191,10 +191,6 @@ kp_status kp_import_prepare(const kp_ctx *ctx, kp_buf *out, const kp_signers *si
     kp_buf_init(&pubs, 0);
     kp_buf_init(&pt, 1);
     kp_buf_init(&ct, 0);
-    if ((shares = kp_secure_alloc(n * 32)) == NULL) {
-        st = kp_fail(KP_ERR_NOMEM, "out of memory");
-        goto cleanup;
-    }
     if ((st = kp_share_split(ctx, shares, c, min_signers, (unsigned)n, secret)) != KP_OK) goto cleanup;
     /* public_shares[j] = x_j·G, the same array in every signer's plaintext: write it once. */
     if ((st = kp_buf_addstr(&pubs, "[")) != KP_OK) goto cleanup;
@@ -204,6 +200,11 @@ kp_status kp_import_prepare(const kp_ctx *ctx, kp_buf *out, const kp_signers *si
             goto cleanup;
     }
     if ((st = kp_buf_addstr(&pubs, "]")) != KP_OK) goto cleanup;
+    /* Size the secure plaintext buffer once: it would otherwise grow (reallocating) several times. */
+    if (kp_buf_extend(&pt, pubs.len + 256) == NULL) {
+        st = KP_ERR_NOMEM;
+        goto cleanup;
+    }
     if ((st = kp_buf_addstr(out, "{")) != KP_OK) goto cleanup;
     if (name != NULL && ((st = kp_buf_addstr(out, "\"name\":")) != KP_OK ||
                          (st = kp_buf_addjstr(out, name, strlen(name))) != KP_OK || (st = kp_buf_addstr(out, ",")) != KP_OK))
@@ -229,7 +230,7 @@ kp_status kp_import_prepare(const kp_ctx *ctx, kp_buf *out, const kp_signers *si
     }
     st = kp_buf_addstr(out, "]}");
 cleanup:
-    if (shares != NULL) kp_secure_free(shares);
+    kp_memzero(shares, sizeof shares);
     kp_buf_release(&pubs);
     kp_buf_release(&pt);
     kp_buf_release(&ct);

@@ -82,7 +82,7 @@ kp_status kp_share_combine(uint8_t secret[32], kp_curve c, const uint32_t *indic
  * On success fills secret and good (every share on the polynomial, in R or not). */
 static int try_set(const kp_ctx *ctx, const kp_field *f, const kp_curve_ops *ops, uint8_t secret[32], uint8_t *good,
                    unsigned t, const uint32_t *idx, const kp_fe *ys, size_t k, const uint8_t *in_r,
-                   const kp_point *pub)
+                   const uint8_t *pub, size_t pub_len)
 {
     uint32_t sx[KP_MAX_SIGNERS];
     kp_fe sy[KP_MAX_SIGNERS], v;
@@ -102,8 +102,15 @@ static int try_set(const kp_ctx *ctx, const kp_field *f, const kp_curve_ops *ops
     interpolate_at(f, &v, sx, sy, t, 0);
     kp_fe_to_bytes(secret, &v);
     kp_point q;
-    if (ops->base_mul(ctx, &q, secret) != KP_OK || !kp_point_eq(ctx, &q, pub)) goto done;
+    uint8_t enc[KP_PUBKEY_MAX_BYTES];
+    if (ops->base_mul(ctx, &q, secret) != KP_OK || pub_len != ops->pub_len) goto done;
+    ops->serialize(ctx, enc, &q, 1);
+    if (memcmp(enc, pub, pub_len) != 0) goto done;
     for (size_t i = 0; i < k; i++) {
+        if (in_r[i]) { /* S itself, or just checked against it */
+            good[i] = 1;
+            continue;
+        }
         kp_fe w;
         interpolate_at(f, &w, sx, sy, t, idx[i]);
         good[i] = (uint8_t)kp_fe_eq(&w, &ys[i]);
@@ -118,7 +125,8 @@ done:
 }
 
 kp_status kp_share_recover(const kp_ctx *ctx, uint8_t secret[32], uint8_t *good, kp_curve c, unsigned t,
-                           const uint32_t *idx, const uint8_t (*shares)[32], size_t k, const kp_point *pub)
+                           const uint32_t *idx, const uint8_t (*shares)[32], size_t k, const uint8_t *pub,
+                           size_t pub_len)
 {
     const kp_field *f = kp_field_of(c);
     const kp_curve_ops *ops = kp_curve_ops_of(c);
@@ -139,7 +147,7 @@ kp_status kp_share_recover(const kp_ctx *ctx, uint8_t secret[32], uint8_t *good,
             memset(in_r, 1, k);
             for (size_t i = 0; i < b; i++) in_r[excl[i]] = 0;
             tries++;
-            if (try_set(ctx, f, ops, secret, good, t, idx, ys, k, in_r, pub)) {
+            if (try_set(ctx, f, ops, secret, good, t, idx, ys, k, in_r, pub, pub_len)) {
                 st = KP_OK;
                 goto done;
             }

@@ -9,10 +9,14 @@
 
 /* Robust recovery (DESIGN.md `share`): from k shares (distinct non-zero indices) of which at
  * least t are good, finds the largest set of shares that lie on one polynomial of degree t-1
- * whose value at 0 matches pub, and returns that value. good[i] is set to 1 for each share on
- * it and 0 for each share off it. Returns KP_OK or KP_ERR_NOT_ENOUGH (secret zeroed). */
+ * whose value at 0 matches the public key, and returns that value. good[i] is set to 1 for each
+ * share on it and 0 for each share off it. Returns KP_OK or KP_ERR_NOT_ENOUGH (secret zeroed).
+ * The public key is given as its wire (compressed) bytes and compared with the encoding of
+ * f(0)·G: a match proves it a valid point, so it need not be decoded first (for stark that
+ * decoding is a square root costing several multiplications). */
 kp_status kp_share_recover(const kp_ctx *ctx, uint8_t secret[32], uint8_t *good, kp_curve c, unsigned t,
-                           const uint32_t *idx, const uint8_t (*shares)[32], size_t k, const kp_point *pub);
+                           const uint32_t *idx, const uint8_t (*shares)[32], size_t k, const uint8_t *pub,
+                           size_t pub_len);
 
 /* Checks that n public shares (for indices 1..n) lie on one polynomial of degree t-1 and
  * returns its value at 0 (the group public key). Returns KP_OK or KP_ERR_SHARE_MISMATCH. */

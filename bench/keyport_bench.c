@@ -1,0 +1,728 @@
+/*
+ * keyport_bench.c: keyport-bench, single-threaded throughput of libkeyport (DESIGN.md, Benchmarks).
+ *
+ * For each curve it times, each for at least a fixed wall time (--seconds) after a short warm-up,
+ * in interleaved slices so that the bare operations and the full calls see the same machine load:
+ *   - the bare curve operations: base multiplication on the curve, and constant-time secp256k1
+ *     ECDH (kp_secp_ecdh, which parses the peer point);
+ *   - full kp_import_prepare calls (t-of-n over a parsed signers list, JSON output included);
+ *   - full kp_export_recover calls on an n-share export response;
+ * and prints, next to each full operation, the floor: how many per second the curve operations
+ * that one call cannot avoid would allow, from the timings of the same run:
+ *   import_prepare: n·base_mul(curve) + n·base_mul(secp256k1) + n·ecdh  (public shares, and per
+ *                   envelope the ephemeral E = e·G and the shared point e·K)
+ *   export_recover: n·ecdh + 1·base_mul(curve)                         (opening n envelopes, and
+ *                   the final secret·G == publicKey check)
+ * ratio = floor_per_s / per_s: how many times slower than the floor a call is (1.0 is ideal).
+ *
+ * Output: one JSON object per line on stdout. Nothing here asserts anything about time; the
+ * results of each full operation are checked once for correctness before it is timed.
+ * Exit status: 0 on success, 1 (with a message on stderr) if a library call fails, 2 on bad usage.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "curve.h"
+#include "field.h"
+#include "keyport.h"
+#include "share.h"
+
+#define BENCH_T 3         /* threshold (minSigners) */
+#define BENCH_N 5         /* signers of an import, shares of an export */
+#define POOL 64           /* distinct inputs the bare operations cycle through (a power of 2) */
+#define DEFAULT_SECONDS 0.5
+#define QUICK_SECONDS 0.05
+#define DEFAULT_SEED UINT64_C(0x6b6579706f7274) /* "keyport" */
+
+static const kp_curve CURVES[] = {KP_CURVE_SECP256K1, KP_CURVE_ED25519, KP_CURVE_STARK};
+
+/* ------------------------------------------------------------ failures */
+
+static void die(const char *what, kp_status st) __attribute__((noreturn));
+static void die(const char *what, kp_status st)
+{
+    const char *name = kp_status_name(st);
+    fprintf(stderr, "keyport-bench: %s failed: %s (%s): %s\n", what, name ? name : "?", kp_strerror(st),
+            kp_error_detail());
+    exit(1);
+}
+
+static void check(kp_status st, const char *what)
+{
+    if (st != KP_OK) die(what, st);
+}
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "keyport-bench: ");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(1);
+}
+
+/* ------------------------------------------------------------ timing */
+
+static double clock_s(clockid_t id, const char *name)
+{
+    struct timespec ts;
+    if (clock_gettime(id, &ts) != 0) {
+        fprintf(stderr, "keyport-bench: clock_gettime(%s): %s\n", name, strerror(errno));
+        exit(1);
+    }
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double now(void)
+{
+    return clock_s(CLOCK_MONOTONIC, "CLOCK_MONOTONIC");
+}
+
+/* CPU time of this thread: with wall time it shows whether other processes took the core. */
+static double cpu_now(void)
+{
+    return clock_s(CLOCK_THREAD_CPUTIME_ID, "CLOCK_THREAD_CPUTIME_ID");
+}
+
+struct timing {
+    double per_s;        /* calls per second of wall time (CLOCK_MONOTONIC) */
+    unsigned long iters;
+    double cpu_share;    /* thread CPU time / wall time: well below 1 means the core was shared */
+    double cpu_per_s;    /* calls per second of this thread's CPU time */
+};
+
+/* One thing to time: fn(arg) is one call. */
+struct job {
+    void (*fn)(void *);
+    void *arg;
+    unsigned long iters;
+    double wall, cpu;
+};
+
+static double g_seconds = DEFAULT_SECONDS;
+
+static double warmup_seconds(void)
+{
+    double w = g_seconds / 5;
+    return w > 0.1 ? 0.1 : w;
+}
+
+/* Runs job j until at least `seconds` of wall time have passed, adding to its totals. */
+static void run_slice(struct job *j, double seconds)
+{
+    unsigned long iters = 0;
+    double c0 = cpu_now(), t0 = now(), t;
+    do {
+        j->fn(j->arg);
+        iters++;
+        t = now() - t0;
+    } while (t < seconds);
+    j->cpu += cpu_now() - c0;
+    j->wall += t;
+    j->iters += iters;
+}
+
+/* Times several jobs together: each is warmed up, then they take turns in ROUNDS slices of
+ * g_seconds / ROUNDS, so each runs for at least g_seconds in all. Interleaving makes a floor
+ * and the full operation it is compared with see the same load on a shared machine. */
+#define ROUNDS 10
+static void run_jobs(struct job *jobs, size_t nj)
+{
+    for (size_t k = 0; k < nj; k++) {
+        double t0 = now();
+        do jobs[k].fn(jobs[k].arg);
+        while (now() - t0 < warmup_seconds());
+        jobs[k].iters = 0;
+        jobs[k].wall = jobs[k].cpu = 0;
+    }
+    for (size_t r = 0; r < ROUNDS; r++)
+        for (size_t k = 0; k < nj; k++) run_slice(&jobs[(k + r) % nj], g_seconds / ROUNDS);
+}
+
+static struct timing timing_of(const struct job *j)
+{
+    struct timing r;
+    r.iters = j->iters;
+    r.per_s = (double)j->iters / j->wall;
+    r.cpu_share = j->cpu / j->wall;
+    r.cpu_per_s = j->cpu > 0 ? (double)j->iters / j->cpu : r.per_s;
+    return r;
+}
+
+/* Times one job alone. */
+static struct timing measure(void (*fn)(void *), void *arg)
+{
+    struct job j = {fn, arg, 0, 0, 0};
+    run_jobs(&j, 1);
+    return timing_of(&j);
+}
+
+/* ------------------------------------------------------------ deterministic inputs */
+
+static uint64_t splitmix64(uint64_t *s)
+{
+    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+/* A valid private key for curve c drawn from the seed: the same seed gives the same key. */
+static void fixed_key(uint8_t key[32], kp_curve c, uint64_t seed)
+{
+    uint64_t s = seed ^ (uint64_t)c * UINT64_C(0x100000001b3);
+    do {
+        for (int i = 0; i < 4; i++) {
+            uint64_t w = splitmix64(&s);
+            for (int b = 0; b < 8; b++) key[8 * i + b] = (uint8_t)(w >> (56 - 8 * b));
+        }
+        /* keep below 2^252 (ed25519) or 2^251 (stark) so few draws are refused */
+        if (c == KP_CURVE_ED25519) key[0] &= 0x0f;
+        if (c == KP_CURVE_STARK) key[0] &= 0x07;
+    } while (kp_scalar_check(c, key) != KP_OK);
+}
+
+static void hex(char *out, const uint8_t *p, size_t len)
+{
+    static const char d[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = d[p[i] >> 4];
+        out[2 * i + 1] = d[p[i] & 15];
+    }
+    out[2 * len] = 0;
+}
+
+static kp_protocol protocol_for(kp_curve c)
+{
+    return c == KP_CURVE_ED25519 ? KP_PROTOCOL_FROST : KP_PROTOCOL_CGGMP21;
+}
+
+/* ------------------------------------------------------------ the bare operations */
+
+struct base_mul_arg {
+    const kp_ctx *ctx;
+    const kp_curve_ops *ops;
+    uint8_t scalars[POOL][32];
+    size_t i;
+    kp_point out;
+};
+
+static void run_base_mul(void *v)
+{
+    struct base_mul_arg *a = v;
+    check(a->ops->base_mul(a->ctx, &a->out, a->scalars[a->i++ & (POOL - 1)]), "base_mul");
+}
+
+struct ecdh_arg {
+    const kp_ctx *ctx;
+    uint8_t secret[32];
+    uint8_t points[POOL][33]; /* compressed, as E is in an envelope */
+    size_t i;
+    uint8_t shared[33];
+};
+
+static void run_ecdh(void *v)
+{
+    struct ecdh_arg *a = v;
+    check(kp_secp_ecdh(a->ctx, a->shared, a->points[a->i++ & (POOL - 1)], a->secret), "kp_secp_ecdh");
+}
+
+static void setup_base_mul(struct base_mul_arg *a, const kp_ctx *ctx, kp_curve c)
+{
+    memset(a, 0, sizeof *a);
+    a->ctx = ctx;
+    a->ops = kp_curve_ops_of(c);
+    if (a->ops == NULL) die("kp_curve_ops_of", KP_ERR_CURVE);
+    for (size_t i = 0; i < POOL; i++) check(kp_scalar_random(a->scalars[i], c), "kp_scalar_random");
+}
+
+static void setup_ecdh(struct ecdh_arg *a, const kp_ctx *ctx)
+{
+    uint8_t unused[32];
+    memset(a, 0, sizeof *a);
+    a->ctx = ctx;
+    check(kp_scalar_random(a->secret, KP_CURVE_SECP256K1), "kp_scalar_random");
+    for (size_t i = 0; i < POOL; i++) check(kp_encryption_keypair(ctx, unused, a->points[i]), "kp_encryption_keypair");
+    kp_memzero(unused, sizeof unused);
+}
+
+/* ------------------------------------------------------------ import preparation */
+
+struct import_arg {
+    const kp_ctx *ctx;
+    const kp_signers *signers;
+    kp_curve curve;
+    kp_protocol protocol;
+    uint8_t key[32];
+    kp_buf out;
+};
+
+static void run_import(void *v)
+{
+    struct import_arg *a = v;
+    kp_buf_reset(&a->out);
+    check(kp_import_prepare(a->ctx, &a->out, a->signers, a->curve, a->protocol, BENCH_T, NULL, a->key),
+          "kp_import_prepare");
+}
+
+struct signer_keys {
+    uint8_t id[16];
+    size_t idlen;
+    uint8_t secret[32];
+    uint8_t ek[33];
+};
+
+/* Builds the signers list: N key pairs, written as a GET /signers response and parsed back. */
+static kp_signers *make_signers(const kp_ctx *ctx, struct signer_keys *sk, size_t *json_bytes)
+{
+    kp_signer_info info[BENCH_N];
+    kp_buf json;
+    kp_signers *s = NULL;
+    kp_buf_init(&json, 0);
+    for (size_t i = 0; i < BENCH_N; i++) {
+        int len = snprintf((char *)sk[i].id, sizeof sk[i].id, "bench-signer-%zu", i + 1);
+        sk[i].idlen = (size_t)len;
+        check(kp_encryption_keypair(ctx, sk[i].secret, sk[i].ek), "kp_encryption_keypair");
+        info[i].signer_id = sk[i].id;
+        info[i].signer_id_len = sk[i].idlen;
+        memcpy(info[i].encryption_key, sk[i].ek, 33);
+    }
+    check(kp_signers_write(&json, "bench-cluster", info, BENCH_N), "kp_signers_write");
+    check(kp_signers_parse(ctx, &s, (const char *)json.data, json.len, NULL), "kp_signers_parse");
+    if (kp_signers_count(s) != BENCH_N) fail("kp_signers_parse returned the wrong number of signers");
+    *json_bytes = json.len;
+    kp_buf_release(&json);
+    return s;
+}
+
+/* Checks one prepared import as the signers would: every share opens, agrees on the group
+ * public key, and any t of them give the key back. */
+static void check_import(const kp_ctx *ctx, const struct import_arg *a, const kp_signers *signers,
+                         const struct signer_keys *sk)
+{
+    kp_import_request *req = NULL;
+    uint8_t shares[BENCH_N][32], pub[KP_PUBKEY_MAX_BYTES], want[KP_PUBKEY_MAX_BYTES], got[32];
+    uint32_t idx[BENCH_N];
+    size_t pub_len, want_len;
+    check(kp_public_key(ctx, want, &want_len, a->curve, a->key), "kp_public_key");
+    check(kp_import_request_parse(&req, (const char *)a->out.data, a->out.len), "kp_import_request_parse");
+    if (kp_import_request_count(req) != BENCH_N || kp_import_request_curve(req) != a->curve ||
+        kp_import_request_min_signers(req) != BENCH_T)
+        fail("the import request does not hold what was prepared");
+    for (size_t i = 0; i < BENCH_N; i++) {
+        uint8_t ek[33];
+        const uint8_t *ct;
+        size_t ct_len, who = BENCH_N;
+        kp_signers_get(signers, i, ek);
+        for (size_t m = 0; m < BENCH_N; m++)
+            if (memcmp(sk[m].ek, ek, 33) == 0) who = m;
+        if (who == BENCH_N) fail("a parsed signer has an unknown encryption key");
+        kp_import_request_share(req, i, &ct, &ct_len);
+        check(kp_import_open_share(ctx, shares[i], pub, &pub_len, sk[who].secret, a->curve, (unsigned)i + 1, BENCH_N,
+                                   BENCH_T, ct, ct_len),
+              "kp_import_open_share");
+        if (pub_len != want_len || memcmp(pub, want, want_len) != 0)
+            fail("the import share of %.*s gives the wrong group public key", (int)sk[who].idlen, (const char *)sk[who].id);
+        idx[i] = (uint32_t)i + 1;
+    }
+    check(kp_share_combine(got, a->curve, idx + BENCH_N - BENCH_T, (const uint8_t(*)[32])shares[BENCH_N - BENCH_T],
+                           BENCH_T),
+          "kp_share_combine");
+    if (memcmp(got, a->key, 32) != 0) fail("the import shares do not combine to the key");
+    kp_memzero(shares, sizeof shares);
+    kp_memzero(got, sizeof got);
+    kp_import_request_free(req);
+}
+
+/* ------------------------------------------------------------ export recovery */
+
+struct export_arg {
+    const kp_ctx *ctx;
+    uint8_t context_secret[32];
+    kp_buf response;
+};
+
+static void run_export(void *v)
+{
+    struct export_arg *a = v;
+    kp_export_result *r = NULL;
+    check(kp_export_recover(a->ctx, &r, a->context_secret, (const char *)a->response.data, a->response.len),
+          "kp_export_recover");
+    kp_export_result_free(r);
+}
+
+/* Builds an export response as a cluster would: the key split t-of-n, each share sealed to the
+ * export context's encryption key. */
+static void make_export(const kp_ctx *ctx, struct export_arg *a, kp_curve c, const uint8_t key[32])
+{
+    uint8_t ek[33], shares[BENCH_N][32], pub[KP_PUBKEY_MAX_BYTES];
+    uint8_t ids[BENCH_N][16];
+    kp_buf cts[BENCH_N];
+    kp_signer_share ss[BENCH_N];
+    size_t pub_len;
+    check(kp_encryption_keypair(ctx, a->context_secret, ek), "kp_encryption_keypair");
+    check(kp_public_key(ctx, pub, &pub_len, c, key), "kp_public_key");
+    check(kp_share_split(ctx, shares, c, BENCH_T, BENCH_N, key), "kp_share_split");
+    for (size_t i = 0; i < BENCH_N; i++) {
+        int len = snprintf((char *)ids[i], sizeof ids[i], "bench-signer-%zu", i + 1);
+        kp_buf_init(&cts[i], 0);
+        check(kp_export_seal_share(ctx, &cts[i], ek, c, (uint32_t)i + 1, shares[i]), "kp_export_seal_share");
+        ss[i].signer_id = ids[i];
+        ss[i].signer_id_len = (size_t)len;
+        ss[i].ciphertext = cts[i].data;
+        ss[i].ciphertext_len = cts[i].len;
+    }
+    kp_buf_init(&a->response, 0);
+    check(kp_export_response_write(&a->response, c, protocol_for(c), pub, pub_len, BENCH_T, ss, BENCH_N),
+          "kp_export_response_write");
+    for (size_t i = 0; i < BENCH_N; i++) kp_buf_release(&cts[i]);
+    kp_memzero(shares, sizeof shares);
+}
+
+static void check_export(const struct export_arg *a, kp_curve c, const uint8_t key[32])
+{
+    kp_export_result *r = NULL;
+    uint8_t got[32];
+    check(kp_export_recover(a->ctx, &r, a->context_secret, (const char *)a->response.data, a->response.len),
+          "kp_export_recover");
+    kp_export_result_private_key(r, got);
+    if (kp_export_result_curve(r) != c || kp_export_result_culprit_count(r) != 0 || memcmp(got, key, 32) != 0)
+        fail("kp_export_recover did not give back the key");
+    kp_memzero(got, sizeof got);
+    kp_export_result_free(r);
+}
+
+/* ------------------------------------------------------------ optional breakdown */
+
+/* With --breakdown: the pieces around the curve operations, to see where time goes. */
+struct seal_arg {
+    const kp_ctx *ctx;
+    uint8_t ek[33], secret[32];
+    uint8_t msg[1024], ct[1024 + KP_ENVELOPE_OVERHEAD];
+    size_t len;
+};
+
+static void run_seal(void *v)
+{
+    struct seal_arg *a = v;
+    check(kp_envelope_seal(a->ctx, a->ct, a->ek, a->msg, a->len), "kp_envelope_seal");
+}
+
+static void run_open(void *v)
+{
+    struct seal_arg *a = v;
+    check(kp_envelope_open(a->ctx, a->msg, a->secret, a->ct, a->len + KP_ENVELOPE_OVERHEAD), "kp_envelope_open");
+}
+
+static void run_secure_alloc(void *v)
+{
+    (void)v;
+    void *p = kp_secure_alloc(32);
+    if (p == NULL) die("kp_secure_alloc", KP_ERR_NOMEM);
+    kp_secure_free(p);
+}
+
+struct parse_arg {
+    const kp_ctx *ctx;
+    const kp_curve_ops *ops;
+    uint8_t pub[KP_PUBKEY_MAX_BYTES];
+    kp_point p;
+};
+
+static void run_parse(void *v)
+{
+    struct parse_arg *a = v;
+    check(a->ops->parse(a->ctx, &a->p, a->pub, a->ops->pub_len), "parse");
+}
+
+struct split_arg {
+    const kp_ctx *ctx;
+    kp_curve c;
+    uint8_t key[32], shares[BENCH_N][32];
+};
+
+static void run_split(void *v)
+{
+    struct split_arg *a = v;
+    check(kp_share_split(a->ctx, a->shares, a->c, BENCH_T, BENCH_N, a->key), "kp_share_split");
+}
+
+struct recover_arg {
+    const kp_ctx *ctx;
+    kp_curve c;
+    uint32_t idx[BENCH_N];
+    uint8_t shares[BENCH_N][32], secret[32], good[BENCH_N];
+    uint8_t pub[KP_PUBKEY_MAX_BYTES];
+    size_t pub_len;
+};
+
+/* Robust recovery of n good shares: Lagrange interpolation and one base multiplication. */
+static void run_recover(void *v)
+{
+    struct recover_arg *a = v;
+    check(kp_share_recover(a->ctx, a->secret, a->good, a->c, BENCH_T, a->idx, (const uint8_t(*)[32])a->shares, BENCH_N,
+                           a->pub, a->pub_len),
+          "kp_share_recover");
+}
+
+struct inv_arg {
+    const kp_field *f;
+    kp_fe a;
+};
+
+static void run_fe_inv(void *v)
+{
+    struct inv_arg *a = v;
+    kp_fe_inv(a->f, &a->a, &a->a);
+}
+
+/* One line for a single operation; c 0 leaves "curve" out. */
+static void print_simple(const char *op, kp_curve c, struct timing t, const char *extra)
+{
+    char curve[40] = "";
+    if (c != 0) snprintf(curve, sizeof curve, ",\"curve\":\"%s\"", kp_curve_name(c));
+    printf("{\"op\":\"%s\"%s%s,\"per_s\":%.1f,\"iters\":%lu,\"cpu_share\":%.2f,\"cpu_per_s\":%.1f}\n", op, curve,
+           extra, t.per_s, t.iters, t.cpu_share, t.cpu_per_s);
+    fflush(stdout);
+}
+
+static void breakdown_envelope(const kp_ctx *ctx)
+{
+    static struct seal_arg s;
+    static const size_t sizes[] = {232, 960}; /* an export share; an n = 5 secp256k1 import share */
+    check(kp_encryption_keypair(ctx, s.secret, s.ek), "kp_encryption_keypair");
+    s.ctx = ctx;
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        char extra[32];
+        s.len = sizes[k];
+        memset(s.msg, 'x', s.len);
+        snprintf(extra, sizeof extra, ",\"bytes\":%zu", s.len);
+        print_simple("envelope_seal", KP_CURVE_SECP256K1, measure(run_seal, &s), extra);
+        print_simple("envelope_open", KP_CURVE_SECP256K1, measure(run_open, &s), extra);
+    }
+    print_simple("secure_alloc_free", (kp_curve)0, measure(run_secure_alloc, NULL), "");
+}
+
+static void breakdown_curve(const kp_ctx *ctx, kp_curve c, const uint8_t key[32])
+{
+    static struct parse_arg p;
+    static struct split_arg s;
+    size_t len;
+    p.ctx = ctx;
+    p.ops = kp_curve_ops_of(c);
+    check(kp_public_key(ctx, p.pub, &len, c, key), "kp_public_key");
+    print_simple("pubkey_parse", c, measure(run_parse, &p), "");
+    s.ctx = ctx;
+    s.c = c;
+    memcpy(s.key, key, 32);
+    print_simple("share_split", c, measure(run_split, &s), "");
+
+    static struct recover_arg r;
+    r.ctx = ctx;
+    r.c = c;
+    memcpy(r.shares, s.shares, sizeof r.shares);
+    for (size_t i = 0; i < BENCH_N; i++) r.idx[i] = (uint32_t)i + 1;
+    check(kp_public_key(ctx, r.pub, &r.pub_len, c, key), "kp_public_key");
+    print_simple("share_recover", c, measure(run_recover, &r), "");
+
+    static struct inv_arg inv;
+    inv.f = kp_field_of(c);
+    kp_fe_set_u32(&inv.a, 12345);
+    print_simple("fe_inv", c, measure(run_fe_inv, &inv), "");
+    kp_memzero(&s, sizeof s);
+    kp_memzero(&r, sizeof r);
+}
+
+/* ------------------------------------------------------------ floors */
+
+/* A floor: so many base multiplications on the key's curve, secp256k1 base multiplications and
+ * ECDH, each at the rate measured for it. */
+struct floor_terms {
+    int n_bm;
+    const struct timing *bm;
+    int n_secp_bm;
+    const struct timing *secp_bm;
+    int n_ecdh;
+    const struct timing *ecdh;
+};
+
+/* Calls per second the floor allows, by wall time (cpu = 0) or by thread CPU time (cpu = 1). */
+static double floor_per_s(const struct floor_terms *f, int cpu)
+{
+    double bm = cpu ? f->bm->cpu_per_s : f->bm->per_s, secp_bm = cpu ? f->secp_bm->cpu_per_s : f->secp_bm->per_s,
+           ecdh = cpu ? f->ecdh->cpu_per_s : f->ecdh->per_s;
+    return 1.0 / (f->n_bm / bm + f->n_secp_bm / secp_bm + f->n_ecdh / ecdh);
+}
+
+/* One line for a full operation: its rate, the floor's, and ratio = floor_per_s / per_s. The
+ * ratio comes from wall time (CLOCK_MONOTONIC); cpu_ratio is the same from thread CPU time,
+ * which stays meaningful when other processes share the core (cpu_share well below 1). */
+static void print_vs_floor(const char *op, kp_curve c, struct timing t, const struct floor_terms *f)
+{
+    double fl = floor_per_s(f, 0), fl_cpu = floor_per_s(f, 1);
+    printf("{\"op\":\"%s\",\"curve\":\"%s\",\"t\":%d,\"n\":%d,\"per_s\":%.1f,\"floor_per_s\":%.1f,\"ratio\":%.3f,"
+           "\"iters\":%lu,\"cpu_share\":%.2f,\"cpu_ratio\":%.3f}\n",
+           op, kp_curve_name(c), BENCH_T, BENCH_N, t.per_s, fl, fl / t.per_s, t.iters, t.cpu_share,
+           fl_cpu / t.cpu_per_s);
+    fflush(stdout);
+}
+
+/* ------------------------------------------------------------ main */
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: keyport-bench [--seconds S] [--quick] [--seed N] [--curve NAME] [--breakdown]\n"
+            "  --seconds S   time each measurement for at least S seconds (default %.2g)\n"
+            "  --quick       a smoke run: --seconds %.2g\n"
+            "  --seed N      seed of the fixed private keys (default 0x%" PRIx64 ")\n"
+            "  --curve NAME  only this curve (secp256k1, ed25519, stark); the secp256k1 operations\n"
+            "                of the floor are timed anyway\n"
+            "  --breakdown   also time the envelope, the secure allocator, publicKey parsing, splitting,\n"
+            "                robust recovery (kp_share_recover) and one field inversion\n"
+            "Prints one JSON object per line: base_mul, ecdh, import_prepare and export_recover with\n"
+            "per_s, and for the last two floor_per_s (from the bare curve operations) and\n"
+            "ratio = floor_per_s / per_s.\n",
+            DEFAULT_SECONDS, QUICK_SECONDS, DEFAULT_SEED);
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t seed = DEFAULT_SEED;
+    int only = 0, breakdown = 0;
+    kp_ctx *ctx = NULL;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        char *end;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--quick") == 0) {
+            g_seconds = QUICK_SECONDS;
+        } else if (strcmp(a, "--breakdown") == 0) {
+            breakdown = 1;
+        } else if (strcmp(a, "--seconds") == 0 && i + 1 < argc) {
+            errno = 0;
+            g_seconds = strtod(argv[++i], &end);
+            if (errno != 0 || *end != 0 || end == argv[i] || !(g_seconds > 0) || !isfinite(g_seconds) ||
+                g_seconds > 3600) {
+                fprintf(stderr, "keyport-bench: --seconds wants a number of seconds in (0, 3600], not \"%s\"\n", argv[i]);
+                return 2;
+            }
+        } else if (strcmp(a, "--seed") == 0 && i + 1 < argc) {
+            errno = 0;
+            seed = strtoull(argv[++i], &end, 0);
+            if (errno != 0 || *end != 0 || end == argv[i] || argv[i][0] == '-') {
+                fprintf(stderr, "keyport-bench: --seed wants an unsigned 64-bit number, not \"%s\"\n", argv[i]);
+                return 2;
+            }
+        } else if (strcmp(a, "--curve") == 0 && i + 1 < argc) {
+            kp_curve c;
+            if (kp_curve_from_name(&c, argv[++i]) != KP_OK) {
+                fprintf(stderr, "keyport-bench: %s\n", kp_error_detail());
+                return 2;
+            }
+            only = (int)c;
+        } else {
+            fprintf(stderr, "keyport-bench: unknown or incomplete argument \"%s\"\n", a);
+            usage(stderr);
+            return 2;
+        }
+    }
+
+    check(kp_ctx_new(&ctx), "kp_ctx_new");
+    printf("{\"op\":\"config\",\"version\":\"%s\",\"threads\":1,\"t\":%d,\"n\":%d,\"seconds\":%g,\"warmup_seconds\":%g,"
+           "\"rounds\":%d,\"seed\":\"0x%" PRIx64 "\",\"pool\":%d,\"clock\":\"CLOCK_MONOTONIC\"}\n",
+           KP_VERSION_STRING, BENCH_T, BENCH_N, g_seconds, warmup_seconds(), ROUNDS, seed, POOL);
+    fflush(stdout);
+
+    /* The envelope is secp256k1 whatever the key's curve: its two operations are timed with
+     * every curve's full operations. */
+    static struct base_mul_arg bm_arg, secp_bm_arg;
+    static struct ecdh_arg ecdh_arg;
+    setup_base_mul(&secp_bm_arg, ctx, KP_CURVE_SECP256K1);
+    setup_ecdh(&ecdh_arg, ctx);
+    if (breakdown) breakdown_envelope(ctx);
+
+    for (size_t ci = 0; ci < sizeof CURVES / sizeof CURVES[0]; ci++) {
+        kp_curve c = CURVES[ci];
+        if (only && (int)c != only) continue;
+        static struct import_arg im;
+        static struct export_arg ex;
+        static struct signer_keys sk[BENCH_N];
+        kp_signers *signers;
+        size_t signers_bytes, pub_len;
+        uint8_t pub[KP_PUBKEY_MAX_BYTES];
+        char pubhex[2 * KP_PUBKEY_MAX_BYTES + 1];
+
+        /* the inputs */
+        memset(&im, 0, sizeof im);
+        im.ctx = ctx;
+        im.curve = c;
+        im.protocol = protocol_for(c);
+        fixed_key(im.key, c, seed);
+        check(kp_public_key(ctx, pub, &pub_len, c, im.key), "kp_public_key");
+        hex(pubhex, pub, pub_len);
+        signers = make_signers(ctx, sk, &signers_bytes);
+        im.signers = signers;
+        kp_buf_init(&im.out, 0);
+        run_import(&im);
+        check_import(ctx, &im, signers, sk);
+        memset(&ex, 0, sizeof ex);
+        ex.ctx = ctx;
+        make_export(ctx, &ex, c, im.key);
+        check_export(&ex, c, im.key);
+        printf("{\"op\":\"inputs\",\"curve\":\"%s\",\"protocol\":\"%s\",\"publicKey\":\"%s\",\"signers_json_bytes\":%zu,"
+               "\"import_request_bytes\":%zu,\"export_response_bytes\":%zu}\n",
+               kp_curve_name(c), kp_protocol_name(im.protocol), pubhex, signers_bytes, im.out.len, ex.response.len);
+        fflush(stdout);
+
+        /* Time the bare operations and the full ones together. */
+        enum { J_BM, J_SECP_BM, J_ECDH, J_IMPORT, J_EXPORT, NJOBS };
+        struct job jobs[NJOBS] = {
+            {run_base_mul, &bm_arg, 0, 0, 0},  {run_base_mul, &secp_bm_arg, 0, 0, 0}, {run_ecdh, &ecdh_arg, 0, 0, 0},
+            {run_import, &im, 0, 0, 0},        {run_export, &ex, 0, 0, 0},
+        };
+        size_t first = 0;
+        if (c == KP_CURVE_SECP256K1) first = 1; /* the curve's base_mul is the secp256k1 one */
+        else setup_base_mul(&bm_arg, ctx, c);
+        run_jobs(jobs + first, NJOBS - first);
+        struct timing bm = timing_of(&jobs[c == KP_CURVE_SECP256K1 ? J_SECP_BM : J_BM]);
+        struct timing secp_bm = timing_of(&jobs[J_SECP_BM]), ecdh = timing_of(&jobs[J_ECDH]);
+
+        print_simple("base_mul", c, bm, "");
+        if (c == KP_CURVE_SECP256K1) print_simple("ecdh", c, ecdh, "");
+        /* The floors, from the bare operations timed alongside: per call, n base multiplications
+         * on the curve, and per envelope one secp256k1 base multiplication and one ECDH (import);
+         * n ECDH and one base multiplication on the curve (export). */
+        struct floor_terms fi = {BENCH_N, &bm, BENCH_N, &secp_bm, BENCH_N, &ecdh};
+        struct floor_terms fe = {1, &bm, 0, &secp_bm, BENCH_N, &ecdh};
+        print_vs_floor("import_prepare", c, timing_of(&jobs[J_IMPORT]), &fi);
+        print_vs_floor("export_recover", c, timing_of(&jobs[J_EXPORT]), &fe);
+
+        if (breakdown) breakdown_curve(ctx, c, im.key);
+
+        kp_memzero(im.key, sizeof im.key);
+        kp_memzero(ex.context_secret, sizeof ex.context_secret);
+        kp_memzero(sk, sizeof sk);
+        kp_buf_release(&im.out);
+        kp_buf_release(&ex.response);
+        kp_signers_free(signers);
+    }
+    kp_ctx_free(ctx);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "keyport-bench: cannot write the results: %s\n", strerror(errno));
+        return 1;
+    }
+    return 0;
+}
