@@ -151,6 +151,7 @@ kp_status kp_envelope_open(const kp_ctx *ctx, uint8_t *m, const uint8_t secret[3
     if (ctlen < KP_ENVELOPE_OVERHEAD) goto cleanup;
     size_t mlen = ctlen - KP_ENVELOPE_OVERHEAD;
     KP_ARG_CHECK(ctx, m != NULL || mlen == 0);
+    if (mlen > 0) sodium_memzero(m, mlen); /* outputs are zero on every failure path */
     if (kp_secp_ecdh(ctx, shared, ct + mlen + 16, secret) != KP_OK) goto cleanup;
     hkdf32(k, shared, sizeof shared);
     memcpy(tag, ct + mlen, 16);

@@ -115,7 +115,7 @@ static kp_status add_culprit(kp_export_result *r, const char *id, size_t idlen, 
 struct entry {
     const char *id; /* base64 text in the response */
     size_t idlen;
-    uint8_t idbytes[KP_WIRE_MAX_SIGNER_ID];
+    uint8_t idbytes[KP_WIRE_SIGNER_ID_BUF];
     size_t idbytes_len;
     const char *ct64;
     size_t ct64len;

@@ -12,7 +12,7 @@
 
 struct signer {
     char *id64;
-    uint8_t id[KP_WIRE_MAX_SIGNER_ID];
+    uint8_t id[KP_WIRE_SIGNER_ID_BUF];
     size_t idlen;
     uint8_t ek[33];
 };
@@ -58,15 +58,19 @@ kp_status kp_signers_parse(const kp_ctx *ctx, kp_signers **out, const char *json
     }
     size_t ci = 0;
     for (int c = kp_json_first(&j, clusters); c >= 0; c = kp_json_next(&j, clusters, c), ci++) {
-        const char *id;
-        size_t idlen;
+        int idtok;
+        char *id = NULL;
         snprintf(path, sizeof path, "clusters[%zu].clusterId", ci);
         if (j.tok[c].type != KP_J_OBJECT) {
             st = kp_fail(KP_ERR_FORMAT, "clusters[%zu] must be an object", ci);
             goto cleanup;
         }
-        if ((st = kp_json_need_str(&j, c, "clusterId", path, &id, &idlen)) != KP_OK) goto cleanup;
-        if (cluster_id != NULL && strlen(cluster_id) == idlen && memcmp(cluster_id, id, idlen) == 0) cl = c;
+        /* a clusterId is free text: it may hold escapes, so compare it decoded */
+        if ((st = kp_json_need(&j, c, "clusterId", KP_J_STRING, path, &idtok)) != KP_OK ||
+            (st = kp_json_strdup(&j, idtok, &id)) != KP_OK)
+            goto cleanup;
+        if (cluster_id != NULL && strcmp(cluster_id, id) == 0) cl = c;
+        free(id);
     }
     if (cluster_id == NULL) {
         if (j.tok[clusters].count > 1) {
@@ -247,7 +251,7 @@ cleanup:
 
 struct import_share {
     char *id64;
-    uint8_t id[KP_WIRE_MAX_SIGNER_ID];
+    uint8_t id[KP_WIRE_SIGNER_ID_BUF];
     size_t idlen;
     uint8_t *ct;
     size_t ctlen;
@@ -294,11 +298,11 @@ kp_status kp_import_request_parse(kp_import_request **out, const char *json, siz
         goto cleanup;
     }
     if ((tok = kp_json_get(&j, 0, "name")) >= 0) {
-        if (j.tok[tok].type != KP_J_STRING || j.tok[tok].len > MAX_NAME_BYTES) {
+        if (j.tok[tok].type != KP_J_STRING || (st = kp_json_strdup(&j, tok, &r->name)) != KP_OK ||
+            strlen(r->name) > MAX_NAME_BYTES) {
             st = kp_fail(KP_ERR_FORMAT, "name must be a string of at most %d bytes", MAX_NAME_BYTES);
             goto cleanup;
         }
-        if ((st = kp_json_strdup(&j, tok, &r->name)) != KP_OK) goto cleanup;
     }
     if ((st = kp_wire_scheme_read(&j, 0, &r->curve, &r->protocol)) != KP_OK) goto cleanup;
     if ((st = kp_json_need(&j, 0, "encryptedKeyShares", KP_J_ARRAY, "encryptedKeyShares", &arr)) != KP_OK) goto cleanup;

@@ -1,4 +1,5 @@
 /* share.c: Shamir sharing over a curve's scalar field, and robust recovery. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "share.h"
@@ -124,44 +125,127 @@ done:
     return ok;
 }
 
+/* C(k, t), saturating at cap. */
+static unsigned long binomial(size_t k, size_t t, unsigned long cap)
+{
+    unsigned long r = 1;
+    for (size_t i = 1; i <= t; i++) {
+        r = r * (k - t + i) / i; /* exact: r * (k-t+i) is divisible by i at each step */
+        if (r > cap) return cap + 1;
+    }
+    return r;
+}
+
+/* Advances c[0..m) to the next m-subset of 0..k-1 in lexicographic order; 0 at the end. */
+static int next_combination(size_t *c, size_t m, size_t k)
+{
+    size_t i = m;
+    while (i > 0 && c[i - 1] == k - m + i - 1) i--;
+    if (i == 0) return 0;
+    c[i - 1]++;
+    for (size_t j = i; j < m; j++) c[j] = c[j - 1] + 1;
+    return 1;
+}
+
+static int popcount64(uint64_t x)
+{
+    int n = 0;
+    for (; x; x &= x - 1) n++;
+    return n;
+}
+
+struct candidate {
+    uint64_t set;
+    int size;
+};
+
+static int by_size_desc(const void *a, const void *b)
+{
+    const struct candidate *x = a, *y = b;
+    return (y->size > x->size) - (y->size < x->size);
+}
+
 kp_status kp_share_recover(const kp_ctx *ctx, uint8_t secret[32], uint8_t *good, kp_curve c, unsigned t,
                            const uint32_t *idx, const uint8_t (*shares)[32], size_t k, const uint8_t *pub,
                            size_t pub_len)
 {
     const kp_field *f = kp_field_of(c);
     const kp_curve_ops *ops = kp_curve_ops_of(c);
-    kp_fe ys[KP_MAX_SIGNERS];
+    kp_fe ys[KP_MAX_SIGNERS], sy[KP_MAX_SIGNERS], v;
+    uint32_t sx[KP_MAX_SIGNERS];
     uint8_t in_r[KP_MAX_SIGNERS];
-    size_t excl[KP_MAX_SIGNERS];
-    unsigned long tries = 0;
+    size_t comb[KP_MAX_SIGNERS];
+    struct candidate *cand = NULL;
+    size_t ncand = 0;
     kp_status st = KP_ERR_NOT_ENOUGH;
     memset(secret, 0, 32);
     memset(good, 0, k);
     if (k < t || k > KP_MAX_SIGNERS || t < 1) return KP_ERR_NOT_ENOUGH;
     for (size_t i = 0; i < k; i++) kp_fe_from_bytes(f, &ys[i], shares[i]);
-    /* Exclude b shares for b = 0, 1, …: the first set that works is the largest consistent one,
-     * so with at least t good shares the bad ones are exactly those left off the polynomial. */
-    for (size_t b = 0; b + t <= k && tries < KP_RECOVER_MAX_TRIES; b++) {
-        for (size_t i = 0; i < b; i++) excl[i] = i;
-        for (;;) {
-            memset(in_r, 1, k);
-            for (size_t i = 0; i < b; i++) in_r[excl[i]] = 0;
-            tries++;
+
+    /* The common case first: every share on one polynomial (one multiplication). */
+    memset(in_r, 1, k);
+    if (try_set(ctx, f, ops, secret, good, t, idx, ys, k, in_r, pub, pub_len)) {
+        st = KP_OK;
+        goto done;
+    }
+    /* Each t-subset S fixes a polynomial; with scalars alone, find which shares agree with it.
+     * The good shares agree with the true polynomial, so its agreement set is the good set (at
+     * least t). Point-check each distinct agreement set once, largest first. */
+    unsigned long total = binomial(k, t, KP_RECOVER_MAX_TRIES);
+    if (total <= KP_RECOVER_MAX_TRIES) {
+        if ((cand = malloc(total * sizeof *cand)) == NULL) {
+            st = kp_fail(KP_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        for (size_t i = 0; i < t; i++) comb[i] = i;
+        do {
+            uint64_t set = 0;
+            for (size_t i = 0; i < t; i++) {
+                sx[i] = idx[comb[i]];
+                sy[i] = ys[comb[i]];
+                set |= (uint64_t)1 << comb[i];
+            }
+            for (size_t j = 0; j < k; j++) {
+                if (set >> j & 1) continue;
+                interpolate_at(f, &v, sx, sy, t, idx[j]);
+                if (kp_fe_eq(&v, &ys[j])) set |= (uint64_t)1 << j;
+            }
+            size_t m;
+            for (m = 0; m < ncand && cand[m].set != set; m++) {}
+            if (m == ncand) cand[ncand++] = (struct candidate){set, popcount64(set)};
+        } while (next_combination(comb, t, k));
+        qsort(cand, ncand, sizeof *cand, by_size_desc);
+        for (size_t m = 0; m < ncand; m++) {
+            for (size_t i = 0; i < k; i++) in_r[i] = (uint8_t)(cand[m].set >> i & 1);
             if (try_set(ctx, f, ops, secret, good, t, idx, ys, k, in_r, pub, pub_len)) {
                 st = KP_OK;
                 goto done;
             }
-            if (tries >= KP_RECOVER_MAX_TRIES) break;
-            /* next combination of b out of k, in lexicographic order */
-            size_t i = b;
-            while (i > 0 && excl[i - 1] == k - b + i - 1) i--;
-            if (i == 0) break;
-            excl[i - 1]++;
-            for (size_t j = i; j < b; j++) excl[j] = excl[j - 1] + 1;
         }
+    } else {
+        /* Too many subsets to list: leave out b = 1, 2, … shares, within the budget. Finds the
+         * key whenever the bad shares are few. */
+        unsigned long tries = 0;
+        for (size_t b = 1; b + t <= k && tries < KP_RECOVER_MAX_TRIES; b++) {
+            for (size_t i = 0; i < b; i++) comb[i] = i;
+            do {
+                memset(in_r, 1, k);
+                for (size_t i = 0; i < b; i++) in_r[comb[i]] = 0;
+                if (try_set(ctx, f, ops, secret, good, t, idx, ys, k, in_r, pub, pub_len)) {
+                    st = KP_OK;
+                    goto done;
+                }
+            } while (++tries < KP_RECOVER_MAX_TRIES && next_combination(comb, b, k));
+        }
+        if (st != KP_OK)
+            st = kp_fail(KP_ERR_NOT_ENOUGH, "gave up after %d candidate sets of shares", KP_RECOVER_MAX_TRIES);
     }
 done:
+    free(cand);
     kp_memzero(ys, sizeof ys);
+    kp_memzero(sy, sizeof sy);
+    kp_memzero(&v, sizeof v);
     if (st != KP_OK) memset(good, 0, k);
     return st;
 }

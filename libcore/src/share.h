@@ -4,8 +4,10 @@
 
 #include "curve.h"
 
-/* Upper bound on candidate subsets robust recovery examines before it gives up. */
-#define KP_RECOVER_MAX_TRIES 65536
+/* Robust recovery lists every t-subset of the shares while there are at most this many (any
+ * number of bad shares is then handled); beyond it, it leaves out 1, 2, … shares for at most
+ * this many tries. 2^18 covers, e.g., every t for n ≤ 20 and t ≤ 5 for n ≤ 29. */
+#define KP_RECOVER_MAX_TRIES 262144
 
 /* Robust recovery (DESIGN.md `share`): from k shares (distinct non-zero indices) of which at
  * least t are good, finds the largest set of shares that lie on one polynomial of degree t-1

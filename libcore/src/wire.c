@@ -177,15 +177,17 @@ cleanup:
     return st;
 }
 
-kp_status kp_wire_signer_id(const kp_json *j, int obj, const char *path, uint8_t id[KP_WIRE_MAX_SIGNER_ID],
+kp_status kp_wire_signer_id(const kp_json *j, int obj, const char *path, uint8_t id[KP_WIRE_SIGNER_ID_BUF],
                             size_t *idlen, const char **text, size_t *textlen)
 {
     kp_status st = kp_json_need_str(j, obj, "signerId", path, text, textlen);
     *idlen = 0;
     if (st != KP_OK) return st;
     if (*textlen == 0 || *textlen > kp_b64_encoded_len(KP_WIRE_MAX_SIGNER_ID) ||
-        kp_b64_decode(id, idlen, *text, *textlen) != KP_OK || *idlen == 0)
+        kp_b64_decode(id, idlen, *text, *textlen) != KP_OK || *idlen == 0 || *idlen > KP_WIRE_MAX_SIGNER_ID) {
+        *idlen = 0;
         return kp_fail(KP_ERR_BASE64, "%s is not canonical padded base64 of 1 to %d bytes", path, KP_WIRE_MAX_SIGNER_ID);
+    }
     return KP_OK;
 }
 

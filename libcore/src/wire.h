@@ -17,10 +17,12 @@ kp_status kp_wire_scalar_read(const kp_json *j, int tok, kp_curve c, const char 
 /* Reads a point object: its curve must be c; the point valid and not the identity. */
 kp_status kp_wire_point_read(const kp_ctx *ctx, const kp_json *j, int tok, kp_curve c, const char *path, kp_point *out);
 #define KP_WIRE_MAX_SIGNER_ID 256
+/* A decode buffer: base64 of up to 256 bytes is up to 344 characters, which decode to up to 258. */
+#define KP_WIRE_SIGNER_ID_BUF (KP_WIRE_MAX_SIGNER_ID + 2)
 
 /* Reads member "signerId" of object obj: canonical padded base64 of 1..256 bytes.
  * Out: the decoded bytes (id, *idlen) and the base64 text as it stands in the document. */
-kp_status kp_wire_signer_id(const kp_json *j, int obj, const char *path, uint8_t id[KP_WIRE_MAX_SIGNER_ID],
+kp_status kp_wire_signer_id(const kp_json *j, int obj, const char *path, uint8_t id[KP_WIRE_SIGNER_ID_BUF],
                             size_t *idlen, const char **text, size_t *textlen);
 /* Orders decoded signerIds: bytewise, a proper prefix first (WIRE.md §4 step 2). */
 int kp_wire_signer_id_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
