@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "audit_hook.h"
 #include "commands.h"
 #include "io.h"
 
@@ -13,22 +15,23 @@ int kp_cmd_export_init(kp_ctx *ctx, int argc, char **argv)
                                          {"passphrase-file", required_argument, NULL, 'p'},
                                          {"no-delete", no_argument, NULL, 'n'},
                                          {"kdf", required_argument, NULL, 'k'},
+                                         KP_AUDIT_LONG_OPTIONS,
                                          {NULL, 0, NULL, 0}};
     const char *context = NULL, *passfile = NULL;
+    kp_cli_audit audit = {0};
     int no_delete = 0, o;
     kp_kdf_strength strength = KP_KDF_MODERATE;
     optind = 1;
     opterr = 0;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (kp_cli_audit_option(&audit, o, optarg)) continue;
         switch (o) {
         case 'c': context = optarg; break;
         case 'p': passfile = optarg; break;
         case 'n': no_delete = 1; break;
         case 'k':
-            if (strcmp(optarg, "interactive") == 0) strength = KP_KDF_INTERACTIVE;
-            else if (strcmp(optarg, "moderate") == 0) strength = KP_KDF_MODERATE;
-            else if (strcmp(optarg, "sensitive") == 0) strength = KP_KDF_SENSITIVE;
-            else return kp_cli_usage("--kdf must be interactive, moderate or sensitive, not \"%s\"", optarg);
+            if (kp_cli_kdf(optarg, &strength) != 0)
+                return kp_cli_usage("--kdf must be interactive, moderate or sensitive, not \"%s\"", optarg);
             break;
         default: return kp_cli_usage("export init: unknown or incomplete option %s", argv[optind - 1]);
         }
@@ -42,7 +45,7 @@ int kp_cmd_export_init(kp_ctx *ctx, int argc, char **argv)
     kp_buf req;
     kp_buf_init(&req, 0);
     int code = kp_cli_passphrase(passfile, 1, "Passphrase for the export context: ", &pass, &passlen);
-    if (code != KP_EXIT_OK) goto done;
+    if (code != KP_EXIT_OK || (code = kp_cli_audit_begin(ctx, &audit)) != KP_EXIT_OK) goto done;
     kp_status st;
     if (secret == NULL) {
         code = kp_cli_error(KP_EXIT_INTERNAL, "out of memory");
@@ -56,12 +59,54 @@ int kp_cmd_export_init(kp_ctx *ctx, int argc, char **argv)
     }
     /* The context is on disk before the request is shown, so no request exists whose key is lost. */
     if ((code = kp_cli_write_new_file(context, file, sizeof file, 0600)) != KP_EXIT_OK) goto done;
+    char fp[17], details[128];
+    kp_encryption_key_fingerprint(fp, ek);
+    snprintf(details, sizeof details, "{\"recipient\":\"%s\",\"delete\":%s}", fp, no_delete ? "false" : "true");
+    if ((code = kp_cli_audit_record(&audit, "export.requested", NULL, NULL, NULL, 0, details)) != KP_EXIT_OK) {
+        unlink(context); /* the event could not be recorded: undo the action */
+        goto done;
+    }
     code = kp_cli_stdout(req.data, req.len);
 done:
+    kp_cli_audit_end(&audit);
     kp_cli_passphrase_free(pass);
     kp_secure_free(secret);
     kp_memzero(file, sizeof file);
     kp_buf_release(&req);
+    return code;
+}
+
+/* The key.exported event: public key, scheme, the recipient's fingerprint, the culprits. */
+static int record_export(kp_cli_audit *audit, kp_ctx *ctx, const uint8_t *context_secret, const kp_export_result *r)
+{
+    if (audit->h == NULL) return KP_EXIT_OK;
+    uint8_t pub[KP_PUBKEY_MAX_BYTES], ek[33];
+    char fp[17];
+    size_t pub_len = kp_export_result_public_key(r, pub);
+    kp_buf pubhex, d;
+    kp_buf_init(&pubhex, 0);
+    kp_buf_init(&d, 0);
+    kp_buf_addhex(&pubhex, pub, pub_len);
+    kp_encryption_key_from_secret(ctx, ek, context_secret);
+    kp_encryption_key_fingerprint(fp, ek);
+    kp_buf_addstr(&d, "{\"curve\":\"");
+    kp_buf_addstr(&d, kp_curve_name(kp_export_result_curve(r)));
+    kp_buf_addstr(&d, "\",\"protocol\":\"");
+    kp_buf_addstr(&d, kp_protocol_name(kp_export_result_protocol(r)));
+    kp_buf_addstr(&d, "\",\"recipient\":\"");
+    kp_buf_addstr(&d, fp);
+    kp_buf_addstr(&d, "\",\"culprits\":[");
+    for (size_t i = 0; i < kp_export_result_culprit_count(r); i++) {
+        const char *id = kp_export_result_culprit(r, i, NULL, NULL);
+        if (i) kp_buf_addstr(&d, ",");
+        kp_buf_addjstr(&d, id, strlen(id));
+    }
+    kp_status st = kp_buf_addstr(&d, "]}");
+    int code = st == KP_OK ? kp_cli_audit_record(audit, "key.exported", NULL, (const char *)pubhex.data, NULL, 0,
+                                                 (const char *)d.data)
+                           : kp_cli_fail(st, "export recover");
+    kp_buf_release(&pubhex);
+    kp_buf_release(&d);
     return code;
 }
 
@@ -71,12 +116,15 @@ int kp_cmd_export_recover(kp_ctx *ctx, int argc, char **argv)
                                          {"passphrase-file", required_argument, NULL, 'p'},
                                          {"response", required_argument, NULL, 'r'},
                                          {"json", no_argument, NULL, 'j'},
+                                         KP_AUDIT_LONG_OPTIONS,
                                          {NULL, 0, NULL, 0}};
     const char *context = NULL, *passfile = NULL, *response = NULL;
+    kp_cli_audit audit = {0};
     int json = 0, o;
     optind = 1;
     opterr = 0;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (kp_cli_audit_option(&audit, o, optarg)) continue;
         switch (o) {
         case 'c': context = optarg; break;
         case 'p': passfile = optarg; break;
@@ -107,7 +155,8 @@ int kp_cmd_export_recover(kp_ctx *ctx, int argc, char **argv)
     if ((code = kp_cli_read_file(context, 4096, 0, &ctxfile, &ctxlen)) != KP_EXIT_OK ||
         (code = kp_cli_read_file(response, KP_MAX_INPUT_BYTES, 0, &resp, &resplen)) != KP_EXIT_OK)
         goto done;
-    if ((code = kp_cli_passphrase(passfile, 0, "Passphrase of the export context: ", &pass, &passlen)) != KP_EXIT_OK)
+    if ((code = kp_cli_passphrase(passfile, 0, "Passphrase of the export context: ", &pass, &passlen)) != KP_EXIT_OK ||
+        (code = kp_cli_audit_begin(ctx, &audit)) != KP_EXIT_OK)
         goto done;
     if ((st = kp_context_open(ctx, secret, ctxfile, ctxlen, pass, passlen)) != KP_OK) {
         code = kp_cli_fail(st, context);
@@ -138,8 +187,10 @@ int kp_cmd_export_recover(kp_ctx *ctx, int argc, char **argv)
         code = kp_cli_fail(st, "export recover");
         goto done;
     }
+    if ((code = record_export(&audit, ctx, secret, r)) != KP_EXIT_OK) goto done;
     code = kp_cli_stdout(out.data, out.len);
 done:
+    kp_cli_audit_end(&audit);
     kp_export_result_free(r);
     kp_buf_release(&out);
     kp_cli_passphrase_free(pass);

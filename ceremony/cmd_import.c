@@ -4,8 +4,43 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit_hook.h"
 #include "commands.h"
 #include "io.h"
+
+/* The import.prepared event: the public key (never the key), scheme, signers, the request's hash. */
+static int record_import(kp_cli_audit *audit, kp_ctx *ctx, const kp_signers *signers, kp_curve c, kp_protocol p,
+                         unsigned t, const uint8_t *key, const kp_buf *request)
+{
+    if (audit->h == NULL) return KP_EXIT_OK;
+    uint8_t pub[KP_PUBKEY_MAX_BYTES], h[32];
+    size_t pub_len;
+    kp_buf pubhex, d;
+    kp_status st = kp_public_key(ctx, pub, &pub_len, c, key);
+    if (st != KP_OK) return kp_cli_fail(st, "import prepare");
+    kp_buf_init(&pubhex, 0);
+    kp_buf_init(&d, 0);
+    kp_buf_addhex(&pubhex, pub, pub_len);
+    kp_sha256(h, request->data, request->len - 1); /* the body, without the final newline */
+    char head[160];
+    snprintf(head, sizeof head, "{\"curve\":\"%s\",\"protocol\":\"%s\",\"minSigners\":%u,\"request\":\"", kp_curve_name(c),
+             kp_protocol_name(p), t);
+    kp_buf_addstr(&d, head);
+    kp_buf_addhex(&d, h, 32);
+    kp_buf_addstr(&d, "\",\"signers\":[");
+    for (size_t i = 0; i < kp_signers_count(signers); i++) {
+        const char *id = kp_signers_get(signers, i, NULL);
+        if (i) kp_buf_addstr(&d, ",");
+        kp_buf_addjstr(&d, id, strlen(id));
+    }
+    st = kp_buf_addstr(&d, "]}");
+    int code = st == KP_OK ? kp_cli_audit_record(audit, "import.prepared", NULL, (const char *)pubhex.data, NULL, 0,
+                                                 (const char *)d.data)
+                           : kp_cli_fail(st, "import prepare");
+    kp_buf_release(&pubhex);
+    kp_buf_release(&d);
+    return code;
+}
 
 int kp_cmd_import_prepare(kp_ctx *ctx, int argc, char **argv)
 {
@@ -17,7 +52,9 @@ int kp_cmd_import_prepare(kp_ctx *ctx, int argc, char **argv)
                                          {"min-signers", required_argument, NULL, 't'},
                                          {"name", required_argument, NULL, 'n'},
                                          {"cluster", required_argument, NULL, 'C'},
+                                         KP_AUDIT_LONG_OPTIONS,
                                          {NULL, 0, NULL, 0}};
+    kp_cli_audit audit = {0};
     const char *signers_file = NULL, *curve_name = NULL, *protocol_name = NULL, *key_file = NULL, *name = NULL,
                *cluster = NULL, *format = "hex";
     unsigned long t = 3;
@@ -26,6 +63,7 @@ int kp_cmd_import_prepare(kp_ctx *ctx, int argc, char **argv)
     opterr = 0;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         char *end;
+        if (kp_cli_audit_option(&audit, o, optarg)) continue;
         switch (o) {
         case 's': signers_file = optarg; break;
         case 'c': curve_name = optarg; break;
@@ -78,6 +116,7 @@ int kp_cmd_import_prepare(kp_ctx *ctx, int argc, char **argv)
         goto done;
     }
     if ((code = kp_cli_read_file(key_file, 4096, 1, &kf, &kflen)) != KP_EXIT_OK) goto done;
+    if ((code = kp_cli_audit_begin(ctx, &audit)) != KP_EXIT_OK) goto done;
     const char *where = strcmp(key_file, "-") == 0 ? "standard input" : key_file;
     if (strcmp(format, "hex") == 0) {
         st = kp_scalar_from_hex(key, c, (const char *)kf, kflen);
@@ -95,8 +134,10 @@ int kp_cmd_import_prepare(kp_ctx *ctx, int argc, char **argv)
         code = kp_cli_fail(st, "import prepare");
         goto done;
     }
+    if ((code = record_import(&audit, ctx, signers, c, p, (unsigned)t, key, &out)) != KP_EXIT_OK) goto done;
     code = kp_cli_stdout(out.data, out.len);
 done:
+    kp_cli_audit_end(&audit);
     kp_buf_release(&out);
     kp_signers_free(signers);
     kp_secure_free(key);

@@ -8,6 +8,11 @@ int kp_cmd_export_init(kp_ctx *ctx, int argc, char **argv);
 int kp_cmd_export_recover(kp_ctx *ctx, int argc, char **argv);
 int kp_cmd_import_prepare(kp_ctx *ctx, int argc, char **argv);
 int kp_cmd_demo(kp_ctx *ctx, int argc, char **argv);
+int kp_cmd_operator(kp_ctx *ctx, int argc, char **argv);
+int kp_cmd_policy(kp_ctx *ctx, int argc, char **argv);
+int kp_cmd_approve(kp_ctx *ctx, int argc, char **argv);
+int kp_cmd_approvals(kp_ctx *ctx, int argc, char **argv);
+int kp_cmd_audit(kp_ctx *ctx, int argc, char **argv);
 
 /* Prints a usage error (fmt has one %s for arg) and returns KP_EXIT_USAGE. */
 int kp_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

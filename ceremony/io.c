@@ -14,6 +14,15 @@
 
 #define PASS_MAX 1024
 
+int kp_cli_kdf(const char *word, kp_kdf_strength *out)
+{
+    if (strcmp(word, "interactive") == 0) *out = KP_KDF_INTERACTIVE;
+    else if (strcmp(word, "moderate") == 0) *out = KP_KDF_MODERATE;
+    else if (strcmp(word, "sensitive") == 0) *out = KP_KDF_SENSITIVE;
+    else return -1;
+    return 0;
+}
+
 int kp_cli_exit_code(kp_status st)
 {
     switch (st) {
@@ -21,6 +30,8 @@ int kp_cli_exit_code(kp_status st)
     case KP_ERR_MISUSE: case KP_ERR_NOMEM: case KP_ERR_RANDOM: case KP_ERR_INTERNAL: return KP_EXIT_INTERNAL;
     case KP_ERR_DECRYPT: return KP_EXIT_DECRYPT;
     case KP_ERR_NOT_ENOUGH: case KP_ERR_SHARE_MISMATCH: return KP_EXIT_RECOVER;
+    case KP_ERR_IO: return KP_EXIT_IO;
+    case KP_ERR_LOG: case KP_ERR_WRONG_WRITER: return KP_EXIT_LOG;
     default: return KP_EXIT_INPUT;
     }
 }
@@ -99,53 +110,82 @@ done:
     return code;
 }
 
-int kp_cli_write_new_file(const char *path, const void *data, size_t len, unsigned mode)
+/* Writes data to a new temporary file beside path and fsyncs it. *tmp gets its name. */
+static int write_temp(const char *path, const char *dir, const void *data, size_t len, unsigned mode, char **tmp)
 {
-    char *dircopy = strdup(path), *tmp = NULL;
-    int fd = -1, code = KP_EXIT_OK;
-    if (dircopy == NULL) return kp_cli_error(KP_EXIT_INTERNAL, "out of memory");
-    const char *dir = dirname(dircopy);
-    if (access(path, F_OK) == 0) {
-        code = kp_cli_error(KP_EXIT_IO, "%s: already exists; keyport never overwrites it", path);
-        goto done;
+    int fd, code = KP_EXIT_OK;
+    if (asprintf(tmp, "%s/.keyport-tmp-XXXXXX", dir) < 0) {
+        *tmp = NULL;
+        return kp_cli_error(KP_EXIT_INTERNAL, "out of memory");
     }
-    if (asprintf(&tmp, "%s/.keyport-tmp-XXXXXX", dir) < 0) {
-        tmp = NULL;
-        code = kp_cli_error(KP_EXIT_INTERNAL, "out of memory");
-        goto done;
-    }
-    if ((fd = mkstemp(tmp)) < 0) {
+    if ((fd = mkstemp(*tmp)) < 0) {
         code = kp_cli_error(KP_EXIT_IO, "%s: cannot create a file in %s: %s", path, dir, strerror(errno));
-        goto done;
+        free(*tmp);
+        *tmp = NULL;
+        return code;
     }
     fchmod(fd, mode);
     const unsigned char *p = data;
-    for (size_t off = 0; off < len;) {
+    for (size_t off = 0; off < len && code == KP_EXIT_OK;) {
         ssize_t w = write(fd, p + off, len - off);
         if (w < 0 && errno == EINTR) continue;
-        if (w < 0) {
-            code = kp_cli_error(KP_EXIT_IO, "%s: cannot write: %s", path, strerror(errno));
-            goto done;
-        }
-        off += (size_t)w;
+        if (w < 0) code = kp_cli_error(KP_EXIT_IO, "%s: cannot write: %s", path, strerror(errno));
+        else off += (size_t)w;
     }
-    if (fsync(fd) != 0) {
-        code = kp_cli_error(KP_EXIT_IO, "%s: cannot sync: %s", path, strerror(errno));
-        goto done;
+    if (code == KP_EXIT_OK && fsync(fd) != 0) code = kp_cli_error(KP_EXIT_IO, "%s: cannot sync: %s", path, strerror(errno));
+    close(fd);
+    if (code != KP_EXIT_OK) {
+        unlink(*tmp);
+        free(*tmp);
+        *tmp = NULL;
     }
-    /* link() fails if path exists, so a file that appeared meanwhile is not replaced either. */
-    if (link(tmp, path) != 0) {
-        code = kp_cli_error(KP_EXIT_IO, "%s: cannot create: %s", path, errno == EEXIST ? "it already exists" : strerror(errno));
-        goto done;
-    }
+    return code;
+}
+
+static void sync_dir(const char *dir)
+{
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         fsync(dfd);
         close(dfd);
     }
-done:
-    if (fd >= 0) close(fd);
-    if (tmp != NULL && fd >= 0) unlink(tmp);
+}
+
+int kp_cli_write_new_file(const char *path, const void *data, size_t len, unsigned mode)
+{
+    char *dircopy = strdup(path), *tmp = NULL;
+    int code;
+    if (dircopy == NULL) return kp_cli_error(KP_EXIT_INTERNAL, "out of memory");
+    const char *dir = dirname(dircopy);
+    if (access(path, F_OK) == 0) {
+        code = kp_cli_error(KP_EXIT_IO, "%s: already exists; keyport never overwrites it", path);
+    } else if ((code = write_temp(path, dir, data, len, mode, &tmp)) == KP_EXIT_OK) {
+        /* link() fails if path exists, so a file that appeared meanwhile is not replaced either. */
+        if (link(tmp, path) != 0)
+            code = kp_cli_error(KP_EXIT_IO, "%s: cannot create: %s", path, errno == EEXIST ? "it already exists" : strerror(errno));
+        else
+            sync_dir(dir);
+        unlink(tmp);
+    }
+    free(tmp);
+    free(dircopy);
+    return code;
+}
+
+int kp_cli_replace_file(const char *path, const void *data, size_t len, unsigned mode)
+{
+    char *dircopy = strdup(path), *tmp = NULL;
+    int code;
+    if (dircopy == NULL) return kp_cli_error(KP_EXIT_INTERNAL, "out of memory");
+    const char *dir = dirname(dircopy);
+    if ((code = write_temp(path, dir, data, len, mode, &tmp)) == KP_EXIT_OK) {
+        if (rename(tmp, path) != 0) {
+            code = kp_cli_error(KP_EXIT_IO, "%s: cannot replace: %s", path, strerror(errno));
+            unlink(tmp);
+        } else {
+            sync_dir(dir);
+        }
+    }
     free(tmp);
     free(dircopy);
     return code;

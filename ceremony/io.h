@@ -20,9 +20,13 @@ enum {
     KP_EXIT_INPUT = 3,     /* malformed or invalid input data */
     KP_EXIT_DECRYPT = 4,   /* wrong passphrase, altered context, undecryptable data */
     KP_EXIT_RECOVER = 5,   /* the key cannot be recovered; shares do not match */
-    KP_EXIT_IO = 6         /* a file cannot be read or written */
+    KP_EXIT_IO = 6,        /* a file cannot be read or written */
+    KP_EXIT_NOT_APPROVED = 7, /* the approvals do not meet the policy's quorum */
+    KP_EXIT_LOG = 8        /* the audit log does not verify */
 };
 
+/* Parses --kdf interactive|moderate|sensitive. Returns 0, or -1 for another word. */
+int kp_cli_kdf(const char *word, kp_kdf_strength *out);
 /* The exit code for a library status. */
 int kp_cli_exit_code(kp_status st);
 /* Prints "keyport: where: <detail or strerror>" and returns the exit code for st. */
@@ -38,6 +42,8 @@ int kp_cli_read_file(const char *path, size_t max, int secure, unsigned char **o
 void kp_cli_free(unsigned char *p, size_t len, int secure);
 /* Writes data to path atomically, refusing to replace an existing file. mode e.g. 0600. */
 int kp_cli_write_new_file(const char *path, const void *data, size_t len, unsigned mode);
+/* Writes data to path atomically, replacing the file if it exists (write, fsync, rename). */
+int kp_cli_replace_file(const char *path, const void *data, size_t len, unsigned mode);
 /* Writes all of data to standard output and flushes it. */
 int kp_cli_stdout(const void *data, size_t len);
 

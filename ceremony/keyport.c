@@ -22,13 +22,28 @@ static const char USAGE[] =
     "  keyport import prepare --signers FILE --curve CURVE --protocol PROTOCOL --key-file FILE|-\n"
     "         [--key-format hex|ed25519-seed] [--min-signers N] [--name NAME] [--cluster ID]\n"
     "      split the key, encrypt each share to its signer, print the body of POST /keys/import\n"
+    "Know Your Key (operators, approvals, the audit log):\n"
+    "  keyport operator new --name NAME --out FILE [--passphrase-file FILE] [--kdf STRENGTH]\n"
+    "  keyport operator show FILE\n"
+    "  keyport policy new --id ID --operator FILE... --quorum import=M --quorum export=M\n"
+    "         --quorum archive=M --out FILE\n"
+    "  keyport policy check FILE\n"
+    "  keyport approve --operator FILE [--passphrase-file FILE] --policy FILE --action ACTION\n"
+    "         [--key-id KEYID] --request FILE --bundle FILE [--expires-in 24h]\n"
+    "  keyport approvals verify --policy FILE --action ACTION [--key-id KEYID] --request FILE\n"
+    "         --bundle FILE [--json]\n"
+    "  keyport audit verify LOG [--writer-key HEX] [--head HASH] [--json]\n"
+    "  keyport audit show LOG [--key KEYID] [--json]\n"
+    "  The offline commands (export init/recover, import prepare, approve) take\n"
+    "  --audit LOG --audit-key OPERATOR.kpo [--audit-passphrase-file FILE] to record their event.\n"
     "Other:\n"
     "  keyport demo       run an import and export round trip with 5 local signers\n"
     "  keyport version    print the version\n"
     "\n"
     "STRENGTH is interactive, moderate (default) or sensitive (Argon2id cost).\n"
     "Exit codes: 0 success, 1 internal error, 2 usage, 3 invalid input, 4 decryption failed\n"
-    "(wrong passphrase or altered file), 5 key not recoverable, 6 file error.\n";
+    "(wrong passphrase or altered file), 5 key not recoverable, 6 file error, 7 not approved\n"
+    "(quorum not met), 8 the audit log does not verify.\n";
 
 int kp_cli_usage(const char *fmt, ...)
 {
@@ -66,6 +81,16 @@ int main(int argc, char **argv)
         code = kp_cmd_import_prepare(ctx, argc - 2, argv + 2);
     else if (strcmp(cmd, "demo") == 0)
         code = kp_cmd_demo(ctx, argc - 1, argv + 1);
+    else if (strcmp(cmd, "operator") == 0)
+        code = kp_cmd_operator(ctx, argc - 1, argv + 1);
+    else if (strcmp(cmd, "policy") == 0)
+        code = kp_cmd_policy(ctx, argc - 1, argv + 1);
+    else if (strcmp(cmd, "approve") == 0)
+        code = kp_cmd_approve(ctx, argc - 1, argv + 1);
+    else if (strcmp(cmd, "approvals") == 0)
+        code = kp_cmd_approvals(ctx, argc - 1, argv + 1);
+    else if (strcmp(cmd, "audit") == 0)
+        code = kp_cmd_audit(ctx, argc - 1, argv + 1);
     else
         code = kp_cli_usage("unknown command \"%s\"", argc > 2 && (strcmp(cmd, "export") == 0 || strcmp(cmd, "import") == 0)
                                                           ? sub : cmd);

@@ -101,6 +101,9 @@ KP_API void kp_memzero(void *p, size_t len);
 /** Constant-time comparison. Returns: 0 if equal, -1 otherwise. */
 KP_API int kp_memcmp_ct(const void *a, const void *b, size_t len);
 
+/** SHA-256 of len bytes (e.g. to name a request body in a log). Out: out (32 bytes). */
+KP_API void kp_sha256(uint8_t out[32], const uint8_t *in, size_t len);
+
 /* ---------------------------------------------------------------- buffers */
 
 /** A growable byte buffer. Invariants: `data` is NULL or holds `cap` bytes, of which `len`
@@ -123,6 +126,9 @@ KP_API void kp_buf_reset(kp_buf *b);
 KP_API kp_status kp_buf_add(kp_buf *b, const void *p, size_t len);
 /** Appends a C string (without its NUL). */
 KP_API kp_status kp_buf_addstr(kp_buf *b, const char *s);
+/** Appends s[0..len) as a JSON string literal: quoted, with quotes, backslashes and control
+ *  characters escaped. */
+KP_API kp_status kp_buf_addjstr(kp_buf *b, const char *s, size_t len);
 /** Appends len bytes as lower-case hex (constant-time). */
 KP_API kp_status kp_buf_addhex(kp_buf *b, const uint8_t *p, size_t len);
 
@@ -334,6 +340,207 @@ KP_API kp_status kp_share_split(const kp_ctx *ctx, uint8_t (*shares)[32], kp_cur
 /** Interpolates f(0) from k shares with distinct non-zero indices. Out: secret. */
 KP_API kp_status kp_share_combine(uint8_t secret[32], kp_curve c, const uint32_t *indices,
                                   const uint8_t (*shares)[32], size_t k);
+
+/* ---------------------------------------------------------------- operators (Know Your Key) */
+
+/* An operator is a person who approves imports and exports. Their identity is an Ed25519 key
+ * pair; the cluster only ever holds public keys. An operator file is JSON:
+ * {"version":1,"type":"keyport-operator","name":…,"publicKey":<64 hex>,"sealedSecret":<base64>}
+ * where sealedSecret is the 32-byte Ed25519 seed sealed under a passphrase (Argon2id +
+ * XChaCha20-Poly1305, the format of kp_context_seal with its own magic). */
+
+#define KP_OPERATOR_KEY_BYTES 32
+#define KP_FINGERPRINT_LEN 19 /* "XXXX-XXXX-XXXX-XXXX" */
+#define KP_NAME_MAX_BYTES 64
+
+typedef struct kp_operator kp_operator;
+
+/** Makes a new operator with a fresh key pair. name: 1..64 bytes of UTF-8 without control
+ *  characters. Out: *out (unlocked: it can sign), and the operator file appended to file. */
+KP_API kp_status kp_operator_new(const kp_ctx *ctx, kp_operator **out, kp_buf *file, const char *name,
+                                 const char *pass, size_t passlen, kp_kdf_strength strength);
+/** Parses an operator file: name and public key; the secret stays sealed until kp_operator_unlock. */
+KP_API kp_status kp_operator_parse(kp_operator **out, const char *json, size_t len);
+/** Opens the sealed secret and checks it against the public key. Returns KP_OK, KP_ERR_DECRYPT
+ *  (wrong passphrase or an altered file). */
+KP_API kp_status kp_operator_unlock(const kp_ctx *ctx, kp_operator *op, const char *pass, size_t passlen);
+KP_API int kp_operator_is_unlocked(const kp_operator *op);
+KP_API const char *kp_operator_name(const kp_operator *op);
+KP_API void kp_operator_public_key(const kp_operator *op, uint8_t pk[32]);
+/** Wipes and frees. NULL is a no-op. */
+KP_API void kp_operator_free(kp_operator *op);
+/** A fingerprint people read aloud to compare keys: the first 10 bytes of
+ *  SHA-256("keyport-operator-v1" || pk) in Crockford base32, four groups of four. Out: out (20 bytes). */
+KP_API kp_status kp_fingerprint(char out[KP_FINGERPRINT_LEN + 1], const uint8_t pk[32]);
+
+/* ---------------------------------------------------------------- policies */
+
+typedef enum kp_action { KP_ACTION_IMPORT = 1, KP_ACTION_EXPORT = 2, KP_ACTION_ARCHIVE = 3 } kp_action;
+#define KP_ACTION_COUNT 3
+
+/** "import", "export", "archive", or NULL. */
+KP_API const char *kp_action_name(kp_action a);
+KP_API kp_status kp_action_from_name(kp_action *out, const char *name);
+
+/* A policy: an id, the operators (name and public key), and a quorum M of N for each action.
+ * {"version":1,"id":…,"operators":[{"name":…,"publicKey":…}…],"quorum":{"import":M,"export":M,"archive":M}} */
+typedef struct kp_policy kp_policy;
+
+typedef struct kp_policy_member {
+    const char *name;
+    uint8_t public_key[32];
+} kp_policy_member;
+
+/** Checks and writes a policy. quorum[a - 1] is the quorum of action a. Refuses (KP_ERR_POLICY,
+ *  with a detail) an empty or over-long id, no operators, duplicate names or keys, M < 1 or M > N. */
+KP_API kp_status kp_policy_write(kp_buf *out, const char *id, const kp_policy_member *ops, size_t n,
+                                 const unsigned quorum[KP_ACTION_COUNT]);
+/** Parses and checks a policy (the same rules, unknown actions and fields refused). */
+KP_API kp_status kp_policy_parse(kp_policy **out, const char *json, size_t len);
+KP_API void kp_policy_free(kp_policy *p);
+KP_API const char *kp_policy_id(const kp_policy *p);
+KP_API size_t kp_policy_operator_count(const kp_policy *p);
+/** The i-th operator's name (NULL past the end); pk may be NULL. */
+KP_API const char *kp_policy_operator(const kp_policy *p, size_t i, uint8_t pk[32]);
+KP_API unsigned kp_policy_quorum(const kp_policy *p, kp_action a);
+
+/* ---------------------------------------------------------------- approvals */
+
+/* An approval is an operator's Ed25519 signature over a statement that binds one exact request:
+ * {"type":"keyport-approval","version":1,"policy":…,"action":…,"keyId":…,"request":<SHA-256 hex
+ * of the request body bytes>,"nonce":<32 hex>,"time":<unix s>,"expires":<unix s>,"operator":<pk hex>}
+ * (keyId absent for import). A bundle file holds several:
+ * {"version":1,"approvals":[{"statement":{…},"signature":<128 hex>},…]}. A statement is verified
+ * over its canonical bytes, re-made from its fields, so unknown fields are refused. */
+
+#define KP_APPROVAL_NONCE_BYTES 16
+
+/** Signs one approval with an unlocked operator who is in the policy, and writes the bundle:
+ *  the approvals of bundle_in (may be NULL with len 0: a new bundle) and the new one, to out.
+ *  key_id: required for export and archive, NULL for import. now and ttl in seconds. */
+KP_API kp_status kp_approval_sign(const kp_ctx *ctx, kp_buf *out, const char *bundle_in, size_t bundle_in_len,
+                                  const kp_operator *op, const kp_policy *policy, kp_action action,
+                                  const char *key_id, const uint8_t *request, size_t request_len, int64_t now,
+                                  int64_t ttl);
+
+/** A record of nonces already used, so that an approval counts once (replay protection). The
+ *  cluster keeps one; seen() returns 1 if the nonce was used, 0 if not, -1 on error; remember()
+ *  records it until `expires` (after which the approval is refused as expired anyway), 0 or -1. */
+typedef struct kp_nonce_store {
+    int (*seen)(void *data, const uint8_t nonce[KP_APPROVAL_NONCE_BYTES]);
+    int (*remember)(void *data, const uint8_t nonce[KP_APPROVAL_NONCE_BYTES], int64_t expires);
+    void *data;
+} kp_nonce_store;
+
+typedef enum kp_verdict {
+    KP_VERDICT_COUNTED = 0,
+    KP_VERDICT_MALFORMED,         /* not a well-formed approval */
+    KP_VERDICT_UNKNOWN_OPERATOR,  /* its key is not in the policy */
+    KP_VERDICT_BAD_SIGNATURE,
+    KP_VERDICT_OTHER_POLICY,
+    KP_VERDICT_OTHER_REQUEST,     /* signed another request body */
+    KP_VERDICT_OTHER_ACTION,
+    KP_VERDICT_OTHER_KEY,
+    KP_VERDICT_DUPLICATE_OPERATOR,/* this operator already counted */
+    KP_VERDICT_EXPIRED,
+    KP_VERDICT_NOT_YET_VALID,     /* its time is in the future */
+    KP_VERDICT_REPLAYED           /* its nonce was used before */
+} kp_verdict;
+
+/** A sentence for a verdict ("signed another request"). */
+KP_API const char *kp_verdict_text(kp_verdict v);
+
+typedef struct kp_approval_report kp_approval_report;
+
+/** Checks a bundle against the policy for one exact request. Every approval gets a verdict; the
+ *  quorum is met when at least kp_policy_quorum() distinct operators count. With a nonce store,
+ *  approvals whose nonce was seen are refused, and when the quorum is met the counted nonces are
+ *  remembered (so a bundle is used once). Returns KP_OK when the bundle could be read, whether
+ *  or not the quorum is met (see kp_approval_report_quorum_met); parse errors otherwise. */
+KP_API kp_status kp_approvals_verify(const kp_ctx *ctx, kp_approval_report **out, const kp_policy *policy,
+                                     kp_action action, const char *key_id, const uint8_t *request,
+                                     size_t request_len, const char *bundle, size_t bundle_len, int64_t now,
+                                     const kp_nonce_store *nonces);
+KP_API void kp_approval_report_free(kp_approval_report *r);
+KP_API int kp_approval_report_quorum_met(const kp_approval_report *r);
+KP_API unsigned kp_approval_report_counted(const kp_approval_report *r);
+KP_API unsigned kp_approval_report_needed(const kp_approval_report *r);
+KP_API size_t kp_approval_report_count(const kp_approval_report *r);
+/** The i-th approval: its verdict; the operator's name when the key is in the policy (else NULL);
+ *  pk may be NULL. */
+KP_API kp_verdict kp_approval_report_get(const kp_approval_report *r, size_t i, const char **name, uint8_t pk[32]);
+
+/* ---------------------------------------------------------------- the audit log */
+
+/* An append-only file of JSON lines, each an entry
+ * {"seq":…,"time":…,"event":…,"keyId":…|null,"publicKey":…|null,"actors":[…],"details":{…},
+ *  "prev":<SHA-256 hex of the previous line>,"writer":<pk hex>,"sig":<128 hex>}
+ * signed (Ed25519) by the writer over the line without its "sig" member. Entry 0 is
+ * "log.created" and commits to the writer's key. The hash of the last line is the head, which
+ * an operator records and later checks with kp_audit_verify. Never holds a secret. */
+
+typedef struct kp_audit_log kp_audit_log;
+
+/** Opens (creating it if absent) the log at path for appending with an unlocked operator's key.
+ *  The existing chain is verified first, and must be this writer's. A torn last line (a crash
+ *  mid-write) is moved to "<path>.torn-<n>" and cut off, keeping every complete entry; its name
+ *  is written to torn_path (may be NULL; 4096 bytes) or "" when there was none.
+ *  Returns KP_OK, KP_ERR_IO, KP_ERR_LOG, KP_ERR_WRONG_WRITER, KP_ERR_LOCKED. */
+KP_API kp_status kp_audit_open(const kp_ctx *ctx, kp_audit_log **out, const char *path, const kp_operator *writer,
+                               int64_t now, char *torn_path);
+/** Appends one entry and fsyncs it before returning. key_id, public_key_hex and details_json may be
+ *  NULL; details_json must be a JSON object. head (65 bytes, may be NULL) gets the new head. */
+KP_API kp_status kp_audit_append(kp_audit_log *log, int64_t now, const char *event, const char *key_id,
+                                 const char *public_key_hex, const char *const *actors, size_t nactors,
+                                 const char *details_json, char head[65]);
+KP_API void kp_audit_close(kp_audit_log *log);
+
+typedef enum kp_audit_problem {
+    KP_AUDIT_OK = 0,
+    KP_AUDIT_EMPTY,       /* no entries */
+    KP_AUDIT_CHANGED,     /* an entry no longer parses, or its signature does not verify */
+    KP_AUDIT_OTHER_KEY,   /* signed by another key than the log's writer (or --writer-key) */
+    KP_AUDIT_REMOVED,     /* entries are missing */
+    KP_AUDIT_REORDERED,   /* entries are out of order */
+    KP_AUDIT_INSERTED,    /* an entry that does not belong */
+    KP_AUDIT_TRUNCATED,   /* the recorded head is not in the log */
+    KP_AUDIT_TORN         /* the last line is incomplete (a crash mid-write) */
+} kp_audit_problem;
+
+typedef struct kp_audit_report {
+    kp_audit_problem problem;
+    size_t entries;     /* complete entries read before the problem (all, when none) */
+    size_t line;        /* 1-based line of the first bad entry (0 when none) */
+    int64_t seq;        /* its seq (-1 when unknown) */
+    char head[65];      /* hash of the last good entry */
+    char writer[65];    /* the log's writer key */
+    char message[512];  /* what is wrong and where */
+} kp_audit_report;
+
+/** Verifies a whole log: every line, signature and link, seq order. writer_key (32 bytes, may be
+ *  NULL) is the key the log must be written with; head (32 bytes, may be NULL) a head recorded
+ *  earlier, which must be in the log. Fills *report in every case. Returns KP_OK when all is well,
+ *  KP_ERR_LOG otherwise (report says what and where). */
+KP_API kp_status kp_audit_verify(const kp_ctx *ctx, kp_audit_report *report, const char *text, size_t len,
+                                 const uint8_t *writer_key, const uint8_t *head);
+
+/** One entry, as kp_audit_entries hands it over (strings valid during the callback). */
+typedef struct kp_audit_entry {
+    int64_t seq;
+    int64_t time;
+    const char *event;
+    const char *key_id;     /* NULL when absent */
+    const char *public_key; /* NULL when absent */
+    const char *const *actors;
+    size_t nactors;
+    const char *details;    /* the details object as compact JSON text */
+    const char *line;       /* the whole line */
+} kp_audit_entry;
+
+/** Calls fn for each well-formed entry, oldest first; fn returns 0 to go on. Stops at the first
+ *  line that is not an entry (use kp_audit_verify to check the log). */
+KP_API kp_status kp_audit_entries(const char *text, size_t len, int (*fn)(const kp_audit_entry *e, void *data),
+                                  void *data);
 
 #ifdef __cplusplus
 }

@@ -6,7 +6,8 @@
  * error tables, so a code is defined here and nowhere else.
  *
  * Families (the tens digit): 0 general and misuse, 1 encodings, 2 curves and
- * values, 3 decryption, 4 sharing and recovery, 5 files. A number is never reused.
+ * values, 3 decryption, 4 sharing and recovery, 5 operators, policies and approvals,
+ * 6 the audit log and files. A number is never reused.
  */
 #ifndef KEYPORT_STATUS_H
 #define KEYPORT_STATUS_H
@@ -38,6 +39,13 @@
     X(KP_ERR_NOT_ENOUGH,     42, "not enough good shares to recover the key") \
     X(KP_ERR_SHARE_MISMATCH, 43, "share does not match the public shares or public key") \
     X(KP_ERR_TOO_MANY,       44, "too many signers or shares") \
-    X(KP_ERR_NOT_FOUND,      45, "no such signer or cluster")
+    X(KP_ERR_NOT_FOUND,      45, "no such signer or cluster") \
+    X(KP_ERR_SIGNATURE,      50, "signature does not verify") \
+    X(KP_ERR_POLICY,         51, "the policy is not valid") \
+    X(KP_ERR_NOT_IN_POLICY,  52, "the operator is not in the policy") \
+    X(KP_ERR_LOCKED,         53, "the operator's secret key is not unlocked") \
+    X(KP_ERR_LOG,            60, "the audit log does not verify") \
+    X(KP_ERR_IO,             61, "a file could not be read, written or synced") \
+    X(KP_ERR_WRONG_WRITER,   62, "the audit log belongs to another writer key")
 
 #endif

@@ -67,18 +67,21 @@ kp_status kp_b64_decode(uint8_t *out, size_t *outlen, const char *b64, size_t b6
 /* ---- randomness: the one source (libsodium's randombytes) */
 void kp_random(uint8_t *out, size_t len);
 
-/* ---- SHA-256 and SHA-512 */
-void kp_sha256(uint8_t out[32], const uint8_t *in, size_t len);
 
 /* ---- export context files (context.c) */
 /* Checks a context file's size, magic, version and KDF parameters, without the passphrase. */
 kp_status kp_context_header_check(const uint8_t *file, size_t len, uint32_t *ops, uint32_t *mem_kib);
+/* The same format for any 32-byte secret, told apart by a 4-byte magic. */
+kp_status kp_sealed_seal(const char magic[4], uint8_t file[KP_CONTEXT_FILE_BYTES], const uint8_t secret[32],
+                         const char *pass, size_t passlen, kp_kdf_strength strength);
+kp_status kp_sealed_open(const char magic[4], uint8_t secret[32], const uint8_t *file, size_t len, const char *pass,
+                         size_t passlen);
+kp_status kp_sealed_header_check(const char magic[4], const uint8_t *file, size_t len, uint32_t *ops,
+                                 uint32_t *mem_kib);
 
 /* ---- buffers */
 kp_status kp_buf_addf(kp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 kp_status kp_buf_addb64(kp_buf *b, const uint8_t *p, size_t len);
-/* Appends s as a JSON string literal (quotes and escapes). */
-kp_status kp_buf_addjstr(kp_buf *b, const char *s, size_t len);
 /* Makes room for n more bytes; returns a pointer to them (or NULL on failure) and grows len. */
 uint8_t *kp_buf_extend(kp_buf *b, size_t n);
 

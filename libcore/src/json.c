@@ -395,3 +395,17 @@ kp_status kp_json_strdup(const kp_json *j, int tok, char **out)
     *out = o;
     return KP_OK;
 }
+
+kp_status kp_json_only(const kp_json *j, int obj, const char *const *allowed, const char *what)
+{
+    int k = obj + 1;
+    for (uint32_t m = 0; m < j->tok[obj].count; m++) {
+        const char *key = j->text + j->tok[k].start;
+        size_t len = j->tok[k].len;
+        int ok = 0;
+        for (size_t i = 0; allowed[i] != NULL && !ok; i++) ok = strlen(allowed[i]) == len && memcmp(allowed[i], key, len) == 0;
+        if (!ok) return kp_fail(KP_ERR_FORMAT, "%s has an unknown member \"%.*s\"", what, (int)(len > 40 ? 40 : len), key);
+        k = (int)j->tok[k + 1].next;
+    }
+    return KP_OK;
+}

@@ -58,6 +58,8 @@ kp_status kp_json_need_uint(const kp_json *j, int obj, const char *key, uint32_t
                             uint32_t *out);
 /* Returns 1 if s[0..len) is valid UTF-8 (writers escape quotes, backslashes and control characters). */
 int kp_utf8_valid(const char *s, size_t len);
+/* Refuses (KP_ERR_FORMAT) any member of object obj whose key is not in the NULL-terminated list. */
+kp_status kp_json_only(const kp_json *j, int obj, const char *const *allowed, const char *what);
 /* Decodes a string token (escapes resolved) into a new malloc'd NUL-terminated string. */
 kp_status kp_json_strdup(const kp_json *j, int tok, char **out);
 
