@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
 
 #include "fuzz_common.h"
 #include "wire.h"
@@ -90,6 +93,61 @@ int main(int argc, char **argv)
     uint8_t file[KP_CONTEXT_FILE_BYTES];
     if (kp_context_seal(ctx, file, FUZZ_SECRET, FUZZ_PASS, sizeof FUZZ_PASS - 1, KP_KDF_INTERACTIVE) != KP_OK) return 1;
     bad |= put(dir, "fuzz_context", "context.kpx", file, sizeof file);
+    /* Know Your Key: the policy, a bundle signed by its two operators, and an audit log. */
+    static const char policy[] = FUZZ_POLICY_JSON;
+    bad |= put(dir, "fuzz_policy", "policy.json", policy, sizeof policy - 1);
+    kp_buf bundle;
+    kp_buf_init(&bundle, 0);
+    kp_buf_addstr(&bundle, "{\"version\":1,\"approvals\":[");
+    for (int i = 0; i < 2; i++) {
+        uint8_t seed[32], pk[32], sk[64], h[32], sig[64];
+        static const uint8_t request[] = FUZZ_REQUEST;
+        memset(seed, i + 1, sizeof seed);
+        crypto_sign_seed_keypair(pk, sk, seed);
+        kp_sha256(h, request, sizeof request - 1);
+        kp_buf st;
+        kp_buf_init(&st, 0);
+        /* the canonical statement, as keyport.h documents it */
+        kp_buf_addstr(&st, "{\"type\":\"keyport-approval\",\"version\":1,\"policy\":\"fuzz\",\"action\":\"export\","
+                           "\"keyId\":\"key-1\",\"request\":\"");
+        kp_buf_addhex(&st, h, 32);
+        kp_buf_addstr(&st, "\",\"nonce\":\"");
+        kp_buf_addhex(&st, seed, 16);
+        char times[64];
+        snprintf(times, sizeof times, "\",\"time\":%d,\"expires\":%d,\"operator\":\"", FUZZ_NOW - 100, FUZZ_NOW + 3600);
+        kp_buf_addstr(&st, times);
+        kp_buf_addhex(&st, pk, 32);
+        kp_buf_addstr(&st, "\"}");
+        crypto_sign_detached(sig, NULL, st.data, st.len, sk);
+        kp_buf_addstr(&bundle, i ? ",{\"statement\":" : "{\"statement\":");
+        kp_buf_add(&bundle, st.data, st.len);
+        kp_buf_addstr(&bundle, ",\"signature\":\"");
+        kp_buf_addhex(&bundle, sig, 64);
+        kp_buf_addstr(&bundle, "\"}");
+        kp_buf_release(&st);
+    }
+    kp_buf_addstr(&bundle, "]}");
+    bad |= put(dir, "fuzz_bundle", "bundle.json", bundle.data, bundle.len);
+    kp_buf_release(&bundle);
+
+    kp_operator *op = NULL;
+    kp_buf opfile;
+    kp_buf_init(&opfile, 0);
+    if (kp_operator_new(ctx, &op, &opfile, "fuzz", FUZZ_PASS, sizeof FUZZ_PASS - 1, KP_KDF_INTERACTIVE) != KP_OK) return 1;
+    char logpath[1024];
+    snprintf(logpath, sizeof logpath, "%s/fuzz_audit_log", dir);
+    mkdir(logpath, 0755);
+    snprintf(logpath, sizeof logpath, "%s/fuzz_audit_log/log.jsonl", dir);
+    unlink(logpath);
+    kp_audit_log *log = NULL;
+    const char *actor = "fuzz";
+    if (kp_audit_open(ctx, &log, logpath, op, FUZZ_NOW, NULL) != KP_OK ||
+        kp_audit_append(log, FUZZ_NOW + 1, "key.imported", "key-1", "02aa", &actor, 1, "{\"origin\":\"fuzz\"}", NULL) != KP_OK ||
+        kp_audit_append(log, FUZZ_NOW + 2, "key.exported", "key-1", NULL, &actor, 1, NULL, NULL) != KP_OK)
+        return 1;
+    kp_audit_close(log);
+    kp_operator_free(op);
+    kp_buf_release(&opfile);
     kp_signers_free(signers);
     kp_buf_release(&sj);
     if (bad) fprintf(stderr, "fuzz-seeds: cannot write into %s\n", dir);

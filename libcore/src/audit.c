@@ -280,8 +280,11 @@ kp_status kp_audit_entries(const char *text, size_t len, int (*fn)(const kp_audi
         struct entry e;
         line++;
         if (end == len) return kp_fail(KP_ERR_LOG, "line %zu is incomplete (a torn write)", line);
-        char *l = strndup(text + start, end - start);
+        /* a copy of exactly the line (strndup would stop early at a NUL byte inside it) */
+        char *l = malloc(end - start + 1);
         if (l == NULL) return kp_fail(KP_ERR_NOMEM, "out of memory");
+        memcpy(l, text + start, end - start);
+        l[end - start] = 0;
         if (entry_parse(l, end - start, &e) != KP_OK) {
             free(l);
             return kp_fail(KP_ERR_LOG, "line %zu is not a valid entry: %s", line, kp_error_detail());
