@@ -166,6 +166,7 @@ int kp_cmd_policy(kp_ctx *ctx, int argc, char **argv)
             if (kp_action_from_name(&a, action) != KP_OK)
                 return kp_cli_usage("--quorum: unknown action \"%s\" (import, export, archive)", action);
             if (eq[1] < '0' || eq[1] > '9' || *end != 0 || m > 1000) return kp_cli_usage("--quorum %s: M must be a whole number", action);
+            if (m == 0) return kp_cli_usage("--quorum %s=0: a quorum must be at least 1", action);
             quorum[a - 1] = (unsigned)m;
             break;
         }

@@ -481,10 +481,11 @@ KP_API kp_verdict kp_approval_report_get(const kp_approval_report *r, size_t i, 
 
 typedef struct kp_audit_log kp_audit_log;
 
-/** Opens (creating it if absent) the log at path for appending with an unlocked operator's key.
- *  The existing chain is verified first, and must be this writer's. A torn last line (a crash
- *  mid-write) is moved to "<path>.torn-<n>" and cut off, keeping every complete entry; its name
- *  is written to torn_path (may be NULL; 4096 bytes) or "" when there was none.
+/** Opens the log at path for appending with an unlocked operator's key. A log that does not
+ *  exist yet is created by the first append (so a refused command leaves no file). The existing
+ *  chain is verified first, and must be this writer's; until then nothing is changed. A torn last
+ *  line (a crash mid-write) is then moved to "<path>.torn-<n>" and cut off, keeping every
+ *  complete entry; its name is written to torn_path (may be NULL; 4096 bytes) or "" if none.
  *  Returns KP_OK, KP_ERR_IO, KP_ERR_LOG, KP_ERR_WRONG_WRITER, KP_ERR_LOCKED. */
 KP_API kp_status kp_audit_open(const kp_ctx *ctx, kp_audit_log **out, const char *path, const kp_operator *writer,
                                int64_t now, char *torn_path);

@@ -198,35 +198,36 @@ kp_status kp_audit_verify(const kp_ctx *ctx, kp_audit_report *r, const char *tex
                                line, kp_error_detail());
         char hex[65];
         kp_status st = KP_OK;
-        if (line == 1) {
+        if (!entry_sig_ok(l, llen, &e)) {
+            /* checked first, under the entry's own key: a changed byte anywhere (its writer too) is a change */
+            st = report_fail(r, KP_AUDIT_CHANGED, line, e.seq, "line %zu (seq %u) was changed: its signature does not verify",
+                             line, e.seq);
+        } else if (line == 1 && e.seq != 0) {
+            if (seq_appears_after(text, len, end + 1, 0))
+                st = report_fail(r, KP_AUDIT_REORDERED, 1, e.seq, "line 1 holds seq %u where seq 0 belongs: entries were reordered",
+                                 e.seq);
+            else
+                st = report_fail(r, KP_AUDIT_REMOVED, 1, e.seq, "line 1 holds seq %u: the log's first entries were removed",
+                                 e.seq);
+        } else if (line == 1) {
             /* Entry 0 commits to the writer's key. */
             uint8_t wk[32];
             const char *p = strstr(e.details, "\"writerKey\":\"");
-            if (e.seq != 0 || strcmp(e.event, "log.created") != 0 || p == NULL ||
-                kp_hex_decode_exact(wk, 32, p + 13, 64) != KP_OK || memcmp(wk, e.writer, 32) != 0) {
-                uint32_t seq0 = e.seq;
-                entry_free(&e);
-                if (seq0 != 0)
-                    return report_fail(r, KP_AUDIT_REMOVED, 1, seq0,
-                                       "line 1 holds seq %u: the log's first entries were removed", seq0);
-                return report_fail(r, KP_AUDIT_CHANGED, 1, 0,
-                                   "line 1 is not the log's first entry (log.created committing to the writer key)");
+            if (strcmp(e.event, "log.created") != 0 || p == NULL || kp_hex_decode_exact(wk, 32, p + 13, 64) != KP_OK ||
+                memcmp(wk, e.writer, 32) != 0) {
+                st = report_fail(r, KP_AUDIT_CHANGED, 1, 0,
+                                 "line 1 is not the log's first entry (log.created committing to the writer key)");
+            } else {
+                memcpy(writer, e.writer, 32);
+                kp_hex_encode(r->writer, writer, 32);
+                if (writer_key != NULL && memcmp(writer_key, writer, 32) != 0)
+                    st = report_fail(r, KP_AUDIT_OTHER_KEY, 1, 0, "the log is written by key %s, not the expected key",
+                                     r->writer);
             }
-            memcpy(writer, e.writer, 32);
-            kp_hex_encode(r->writer, writer, 32);
-            if (writer_key != NULL && memcmp(writer_key, writer, 32) != 0) {
-                entry_free(&e);
-                return report_fail(r, KP_AUDIT_OTHER_KEY, 1, 0, "the log is written by key %s, not the expected key",
-                                   r->writer);
-            }
-        }
-        if (memcmp(e.writer, writer, 32) != 0) {
+        } else if (memcmp(e.writer, writer, 32) != 0) {
             kp_hex_encode(hex, e.writer, 32);
             st = report_fail(r, KP_AUDIT_OTHER_KEY, line, e.seq, "line %zu (seq %u) is signed by another key (%s), not the log's writer",
                              line, e.seq, hex);
-        } else if (!entry_sig_ok(l, llen, &e)) {
-            st = report_fail(r, KP_AUDIT_CHANGED, line, e.seq, "line %zu (seq %u) was changed: its signature does not verify",
-                             line, e.seq);
         } else if (e.seq > expected) {
             if (seq_appears_after(text, len, end + 1, expected))
                 st = report_fail(r, KP_AUDIT_REORDERED, line, e.seq,
@@ -305,7 +306,7 @@ kp_status kp_audit_entries(const char *text, size_t len, int (*fn)(const kp_audi
 struct kp_audit_log {
     const kp_ctx *ctx;
     const kp_operator *writer;
-    int fd;
+    int fd;      /* -1 until the file exists: a new log is created by its first append */
     off_t size;
     uint32_t next_seq;
     uint8_t prev[32];
@@ -428,6 +429,15 @@ cleanup:
     return st;
 }
 
+/* Creates a new log file exclusively and locks it. */
+static kp_status create_log(kp_audit_log *log)
+{
+    log->fd = open(log->path, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+    if (log->fd < 0) return kp_fail(KP_ERR_IO, "cannot create the audit log %s: %s", log->path, strerror(errno));
+    if (flock(log->fd, LOCK_EX) != 0) return kp_fail(KP_ERR_IO, "cannot lock the audit log %s: %s", log->path, strerror(errno));
+    return KP_OK;
+}
+
 kp_status kp_audit_open(const kp_ctx *ctx, kp_audit_log **out, const char *path, const kp_operator *writer, int64_t now,
                         char *torn_path)
 {
@@ -436,6 +446,7 @@ kp_status kp_audit_open(const kp_ctx *ctx, kp_audit_log **out, const char *path,
     char *text = NULL;
     kp_status st;
     struct stat sb;
+    (void)now;
     *out = NULL;
     if (torn_path != NULL) torn_path[0] = 0;
     kp_clear_error();
@@ -446,7 +457,12 @@ kp_status kp_audit_open(const kp_ctx *ctx, kp_audit_log **out, const char *path,
     }
     log->ctx = ctx;
     log->writer = writer;
-    log->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    log->fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+    if (log->fd < 0 && errno == ENOENT) {
+        /* nothing on disk until the first append, so a refused command leaves no log behind */
+        *out = log;
+        return KP_OK;
+    }
     if (log->fd < 0) {
         st = kp_fail(KP_ERR_IO, "cannot open the audit log %s: %s", path, strerror(errno));
         goto fail;
@@ -473,23 +489,15 @@ kp_status kp_audit_open(const kp_ctx *ctx, kp_audit_log **out, const char *path,
         }
         got += (size_t)rd;
     }
-    if (len > 0 && text[len - 1] != '\n') {
-        if ((st = set_aside_torn_tail(log, text, len, torn_path)) != KP_OK) goto fail;
-        while (len > 0 && text[len - 1] != '\n') len--;
-    }
-    log->size = (off_t)len;
+    /* Check the complete entries and their writer before changing anything: a refused writer
+     * must leave the file exactly as it was. */
+    size_t complete = len;
+    while (complete > 0 && text[complete - 1] != '\n') complete--;
     uint8_t pk[32];
     kp_operator_public_key(writer, pk);
-    if (len == 0) {
-        char details[96], hex[65];
-        const char *actor = kp_operator_name(writer);
-        kp_hex_encode(hex, pk, 32);
-        snprintf(details, sizeof details, "{\"writerKey\":\"%s\"}", hex);
-        if ((st = append_line(log, now, "log.created", NULL, NULL, &actor, 1, details, NULL)) != KP_OK) goto fail;
-        sync_dir_of(path);
-    } else {
+    if (complete > 0) {
         kp_audit_report r;
-        if (kp_audit_verify(ctx, &r, text, len, NULL, NULL) != KP_OK) {
+        if (kp_audit_verify(ctx, &r, text, complete, NULL, NULL) != KP_OK) {
             st = kp_fail(KP_ERR_LOG, "the audit log %s does not verify, so nothing is appended to it: %s", path, r.message);
             goto fail;
         }
@@ -502,6 +510,17 @@ kp_status kp_audit_open(const kp_ctx *ctx, kp_audit_log **out, const char *path,
         }
         log->next_seq = (uint32_t)r.entries;
         kp_hex_decode_exact(log->prev, 32, r.head, 64);
+    }
+    if (complete < len && (st = set_aside_torn_tail(log, text, len, torn_path)) != KP_OK) goto fail;
+    log->size = (off_t)complete;
+    if (complete == 0) {
+        /* an empty (or wholly torn) file: the log starts here */
+        close(log->fd);
+        log->fd = -1;
+        if (unlink(path) != 0) {
+            st = kp_fail(KP_ERR_IO, "cannot restart the empty audit log %s: %s", path, strerror(errno));
+            goto fail;
+        }
     }
     free(text);
     *out = log;
@@ -530,6 +549,26 @@ kp_status kp_audit_append(kp_audit_log *log, int64_t now, const char *event, con
     if ((key_id && !kp_utf8_valid(key_id, strlen(key_id))) || (public_key_hex && !kp_utf8_valid(public_key_hex, strlen(public_key_hex))))
         return kp_fail(KP_ERR_FORMAT, "keyId and publicKey must be UTF-8");
     if (now < 0 || now > (int64_t)UINT32_MAX) return kp_fail(KP_ERR_FORMAT, "time out of range");
+    if (log->fd < 0) {
+        /* the first append creates the log: entry 0 commits to the writer's key */
+        char genesis[96], hex[65];
+        const char *actor = kp_operator_name(log->writer);
+        uint8_t pk[32];
+        kp_operator_public_key(log->writer, pk);
+        kp_hex_encode(hex, pk, 32);
+        snprintf(genesis, sizeof genesis, "{\"writerKey\":\"%s\"}", hex);
+        kp_status st = create_log(log);
+        if (st == KP_OK) st = append_line(log, now, "log.created", NULL, NULL, &actor, 1, genesis, NULL);
+        if (st != KP_OK) {
+            if (log->fd >= 0) {
+                close(log->fd);
+                log->fd = -1;
+                unlink(log->path);
+            }
+            return st;
+        }
+        sync_dir_of(log->path);
+    }
     if (details_json != NULL) {
         kp_json j;
         size_t dl = strlen(details_json);
