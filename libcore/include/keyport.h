@@ -543,6 +543,96 @@ typedef struct kp_audit_entry {
 KP_API kp_status kp_audit_entries(const char *text, size_t len, int (*fn)(const kp_audit_entry *e, void *data),
                                   void *data);
 
+/* ---------------------------------------------------------------- distributed key generation (Feldman VSS) */
+
+/* A key made by the signers together so that it never exists whole: each signer deals a random
+ * polynomial of degree t-1, sends share f_d(j) to signer j (sealed to j's encryption key) and
+ * publishes the commitments C_k = a_k·G. Signer j checks each share against its dealer's
+ * commitments and adds them up; the group key is the sum of the dealers' C_0, and signer j's
+ * public share the sum of the dealers' commitments evaluated at j. Commitments travel as the
+ * concatenation of t wire public keys (compressed, pub_len bytes each). */
+
+/** The size of one curve's wire public key (33, or 32 for ed25519); 0 for an unknown curve. */
+KP_API size_t kp_public_key_bytes(kp_curve c);
+/** Deals: shares[j-1] = f(j) for j = 1..n, commitments (t × public-key bytes). The constant term
+ *  is random. Out: shares (secret), commitments. */
+KP_API kp_status kp_vss_deal(const kp_ctx *ctx, uint8_t (*shares)[32], uint8_t *commitments, kp_curve c, unsigned t,
+                             unsigned n);
+/** Checks share·G == sum_k C_k·index^k. Returns KP_OK or KP_ERR_SHARE_MISMATCH. */
+KP_API kp_status kp_vss_check(const kp_ctx *ctx, kp_curve c, unsigned t, const uint8_t *commitments, unsigned index,
+                              const uint8_t share[32]);
+/** The public value of a dealing at index (0 gives the dealer's contribution to the group key).
+ *  Out: pub (public-key bytes). */
+KP_API kp_status kp_vss_public(const kp_ctx *ctx, uint8_t *pub, kp_curve c, unsigned t, const uint8_t *commitments,
+                               unsigned index);
+/** r = a + b mod the curve order (for adding dealt shares). */
+KP_API kp_status kp_scalar_add(uint8_t r[32], kp_curve c, const uint8_t a[32], const uint8_t b[32]);
+/** r = a + b for two wire public keys (for adding dealers' public values). Fails on the identity. */
+KP_API kp_status kp_public_key_add(const kp_ctx *ctx, uint8_t *r, kp_curve c, const uint8_t *a, const uint8_t *b);
+
+/* ---------------------------------------------------------------- secrets at rest */
+
+#define KP_AT_REST_OVERHEAD 40 /* a 24-byte nonce and a 16-byte tag */
+
+/** Seals data at rest under a 32-byte storage key (XChaCha20-Poly1305, random nonce), binding
+ *  ad (what the data is, e.g. a key id; may be NULL with adlen 0). Appends len + 40 bytes. */
+KP_API kp_status kp_at_rest_seal(kp_buf *out, const uint8_t key[32], const uint8_t *ad, size_t adlen,
+                                 const uint8_t *data, size_t len);
+/** Opens it. Out: data (len - 40 bytes). Returns KP_OK or KP_ERR_DECRYPT. */
+KP_API kp_status kp_at_rest_open(uint8_t *data, const uint8_t key[32], const uint8_t *ad, size_t adlen,
+                                 const uint8_t *sealed, size_t len);
+
+/* ---------------------------------------------------------------- user action credentials (WIRE.md §5) */
+
+/* A Key credential signs a user action's clientData. A credential file is JSON:
+ * {"version":1,"type":"keyport-credential","credId":…,"algorithm":"Ed25519"|"ECDSA-P256",
+ *  "publicKey":<hex>,"privateKey":<hex>}: Ed25519 keys are 32 bytes (the seed as private key);
+ * P-256 public keys are SEC1 uncompressed (65 bytes), private keys 32 bytes. Ed25519 signatures
+ * are 64 bytes; ECDSA signatures are DER over SHA-256, as WebAuthn has them. */
+
+typedef enum kp_cred_alg { KP_CRED_ED25519 = 1, KP_CRED_P256 = 2 } kp_cred_alg;
+
+/** "Ed25519", "ECDSA-P256", or NULL. */
+KP_API const char *kp_cred_alg_name(kp_cred_alg a);
+KP_API kp_status kp_cred_alg_from_name(kp_cred_alg *out, const char *name);
+
+typedef struct kp_credential kp_credential;
+
+/** Makes a credential with a fresh key; appends its file to file. cred_id: 1..128 bytes. */
+KP_API kp_status kp_credential_new(kp_buf *file, kp_cred_alg alg, const char *cred_id);
+KP_API kp_status kp_credential_parse(kp_credential **out, const char *json, size_t len);
+KP_API void kp_credential_free(kp_credential *c);
+KP_API const char *kp_credential_id(const kp_credential *c);
+KP_API kp_cred_alg kp_credential_alg(const kp_credential *c);
+/** The public key as hex (NUL-terminated) appended to out. */
+KP_API kp_status kp_credential_public_hex(const kp_credential *c, kp_buf *out);
+/** Signs msg; appends the signature bytes to sig. */
+KP_API kp_status kp_credential_sign(const kp_credential *c, kp_buf *sig, const uint8_t *msg, size_t len);
+/** Verifies a signature by the public key (hex, as in the file). Returns KP_OK or KP_ERR_SIGNATURE
+ *  (or KP_ERR_HEX / KP_ERR_POINT for a bad key). */
+KP_API kp_status kp_credential_verify(kp_cred_alg alg, const char *public_hex, const uint8_t *msg, size_t len,
+                                      const uint8_t *sig, size_t siglen);
+
+/* ---------------------------------------------------------------- the API client (libcurl) */
+
+/* A client of a Dfns-compatible API (keyportd, or a Dfns cluster): server/API.md. The only
+ * network module of libkeyport. */
+
+typedef struct kp_client kp_client;
+
+/** base_url: e.g. "http://127.0.0.1:8600" (no trailing slash needed); token: the bearer token. */
+KP_API kp_status kp_client_new(kp_client **out, const char *base_url, const char *token);
+KP_API void kp_client_free(kp_client *c);
+/** The credential that signs user actions (kept by reference, not copied; may be NULL). */
+KP_API void kp_client_set_credential(kp_client *c, const kp_credential *cred);
+/** Sends one request and appends the response body to resp. With user_action non-zero the client
+ *  first obtains a user action for exactly this method, path and body (WIRE.md §5) and sends it
+ *  in X-DFNS-USERACTION. approvals_b64 (may be NULL) goes in X-Keyport-Approvals.
+ *  Returns KP_OK when an HTTP answer arrived, whatever its status (in *status); KP_ERR_IO when no
+ *  answer arrived (the detail says why); KP_ERR_SIGNATURE-family errors from user action signing. */
+KP_API kp_status kp_client_call(kp_client *c, kp_buf *resp, long *status, const char *method, const char *path,
+                                const uint8_t *body, size_t len, int user_action, const char *approvals_b64);
+
 #ifdef __cplusplus
 }
 #endif
