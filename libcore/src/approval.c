@@ -180,8 +180,10 @@ kp_status kp_approval_sign(const kp_ctx *ctx, kp_buf *out, const char *bundle_in
     if (kp_action_name(action) == NULL) return kp_fail(KP_ERR_FORMAT, "unknown action %d", (int)action);
     if (action == KP_ACTION_IMPORT && key_id != NULL)
         return kp_fail(KP_ERR_FORMAT, "an import approval names no key id (the key does not exist yet)");
-    if (action != KP_ACTION_IMPORT && (key_id == NULL || key_id[0] == 0 || strlen(key_id) > KEY_ID_MAX))
-        return kp_fail(KP_ERR_FORMAT, "an %s approval needs the key id (1 to %d bytes)", kp_action_name(action), KEY_ID_MAX);
+    if (action != KP_ACTION_IMPORT &&
+        (key_id == NULL || key_id[0] == 0 || strlen(key_id) > KEY_ID_MAX || !kp_utf8_valid(key_id, strlen(key_id))))
+        return kp_fail(KP_ERR_FORMAT, "an %s approval needs the key id (1 to %d bytes of UTF-8)", kp_action_name(action),
+                       KEY_ID_MAX);
     if (now < 0 || ttl <= 0 || now + ttl > (int64_t)UINT32_MAX)
         return kp_fail(KP_ERR_FORMAT, "the approval's time and lifetime are out of range");
     if (!kp_operator_is_unlocked(op)) return kp_fail(KP_ERR_LOCKED, "operator %s is not unlocked", kp_operator_name(op));

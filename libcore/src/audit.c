@@ -27,6 +27,7 @@
 #define MAX_ACTORS 64
 #define EVENT_MAX 64
 #define MAX_LOG_BYTES ((size_t)1 << 30)
+#define MAX_ENTRY_FIELDS (512 * 1024) /* keeps every line well under the reader's 1 MiB */
 
 struct entry {
     uint32_t seq, time;
@@ -63,6 +64,10 @@ static kp_status hex_field(const kp_json *j, const char *key, uint8_t *out, size
     size_t len;
     kp_status st = kp_json_need_str(j, 0, key, key, &s, &len);
     if (st != KP_OK) return st;
+    /* lower case only: the line is canonical, so re-casing (which the signature does not cover
+     * for "sig") cannot change the line's hash unseen */
+    for (size_t i = 0; i < len; i++)
+        if (s[i] >= 'A' && s[i] <= 'F') return kp_fail(KP_ERR_HEX, "%s must be lower-case hex", key);
     return kp_hex_decode_exact(out, n, s, len) == KP_OK ? KP_OK : kp_fail(KP_ERR_HEX, "%s must be %zu hex digits", key, 2 * n);
 }
 
@@ -410,6 +415,13 @@ static kp_status append_line(kp_audit_log *log, int64_t now, const char *event, 
     if ((st = kp_buf_addstr(&b, ",\"sig\":\"")) != KP_OK || (st = kp_buf_addhex(&b, sig, 64)) != KP_OK ||
         (st = kp_buf_addstr(&b, "\"}")) != KP_OK)
         goto cleanup;
+    /* Write only what the reader reads back: the same parser, the same depth and size limits. */
+    struct entry check;
+    if (entry_parse((const char *)b.data, b.len, &check) != KP_OK) {
+        st = kp_fail(KP_ERR_FORMAT, "the entry would not be readable back: %s", kp_error_detail());
+        goto cleanup;
+    }
+    entry_free(&check);
     uint8_t hash[32];
     crypto_hash_sha256(hash, b.data, b.len);
     if ((st = kp_buf_addstr(&b, "\n")) != KP_OK) goto cleanup;
@@ -549,6 +561,29 @@ kp_status kp_audit_append(kp_audit_log *log, int64_t now, const char *event, con
     if ((key_id && !kp_utf8_valid(key_id, strlen(key_id))) || (public_key_hex && !kp_utf8_valid(public_key_hex, strlen(public_key_hex))))
         return kp_fail(KP_ERR_FORMAT, "keyId and publicKey must be UTF-8");
     if (now < 0 || now > (int64_t)UINT32_MAX) return kp_fail(KP_ERR_FORMAT, "time out of range");
+    size_t total = (key_id ? strlen(key_id) : 0) + (public_key_hex ? strlen(public_key_hex) : 0) +
+                   (details_json ? strlen(details_json) : 0);
+    for (size_t i = 0; i < nactors; i++) total += strlen(actors[i]);
+    if (total > MAX_ENTRY_FIELDS)
+        return kp_fail(KP_ERR_TOO_LARGE, "an entry's fields may hold at most %d bytes, not %zu", MAX_ENTRY_FIELDS, total);
+    if (details_json != NULL) {
+        kp_json j;
+        size_t dl = strlen(details_json);
+        if (memchr(details_json, '\n', dl) || memchr(details_json, '\r', dl))
+            return kp_fail(KP_ERR_FORMAT, "details must be compact JSON on one line");
+        /* parsed where it will stand, one level down inside the entry, so the depth limit holds */
+        kp_buf w;
+        kp_buf_init(&w, 0);
+        kp_status st = kp_buf_addstr(&w, "{\"details\":");
+        if (st == KP_OK) st = kp_buf_add(&w, details_json, dl);
+        if (st == KP_OK) st = kp_buf_addstr(&w, "}");
+        if (st == KP_OK) st = kp_json_parse(&j, (const char *)w.data, w.len, "details");
+        kp_buf_release(&w);
+        if (st != KP_OK) return st;
+        int obj = j.tok[2].type == KP_J_OBJECT; /* tokens: wrapper, key, value */
+        kp_json_free(&j);
+        if (!obj) return kp_fail(KP_ERR_FORMAT, "details must be a JSON object");
+    }
     if (log->fd < 0) {
         /* the first append creates the log: entry 0 commits to the writer's key */
         char genesis[96], hex[65];
@@ -568,17 +603,6 @@ kp_status kp_audit_append(kp_audit_log *log, int64_t now, const char *event, con
             return st;
         }
         sync_dir_of(log->path);
-    }
-    if (details_json != NULL) {
-        kp_json j;
-        size_t dl = strlen(details_json);
-        if (memchr(details_json, '\n', dl) || memchr(details_json, '\r', dl))
-            return kp_fail(KP_ERR_FORMAT, "details must be compact JSON on one line");
-        kp_status st = kp_json_parse(&j, details_json, dl, "details");
-        if (st != KP_OK) return st;
-        int obj = j.tok[0].type == KP_J_OBJECT;
-        kp_json_free(&j);
-        if (!obj) return kp_fail(KP_ERR_FORMAT, "details must be a JSON object");
     }
     return append_line(log, now, event, key_id, public_key_hex, actors, nactors, details_json, head);
 }

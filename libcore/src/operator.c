@@ -24,9 +24,12 @@ kp_status kp_name_check(const char *name, size_t len, const char *what)
 {
     if (len == 0 || len > KP_NAME_MAX_BYTES || !kp_utf8_valid(name, len))
         return kp_fail(KP_ERR_FORMAT, "%s must be 1 to %d bytes of UTF-8", what, KP_NAME_MAX_BYTES);
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        /* C0, DEL, and C1 (U+0080..U+009F, encoded C2 80..C2 9F) */
+        if (c < 0x20 || c == 0x7f || (c == 0xc2 && i + 1 < len && (unsigned char)name[i + 1] <= 0x9f))
             return kp_fail(KP_ERR_FORMAT, "%s must not contain control characters", what);
+    }
     return KP_OK;
 }
 
