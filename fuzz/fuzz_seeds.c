@@ -146,6 +146,20 @@ int main(int argc, char **argv)
         kp_audit_append(log, FUZZ_NOW + 2, "key.exported", "key-1", NULL, &actor, 1, NULL, NULL) != KP_OK)
         return 1;
     kp_audit_close(log);
+    /* key files: '1' + an operator file, '0' + a credential of each algorithm */
+    kp_buf kf;
+    kp_buf_init(&kf, 0);
+    kp_buf_add(&kf, "1", 1);
+    kp_buf_add(&kf, opfile.data, opfile.len);
+    bad |= put(dir, "fuzz_keyfiles", "operator.kpo", kf.data, kf.len);
+    for (int alg = KP_CRED_ED25519; alg <= KP_CRED_P256; alg++) {
+        kp_buf_reset(&kf);
+        kp_buf_add(&kf, "0", 1);
+        if (kp_credential_new(&kf, (kp_cred_alg)alg, "fuzz-credential") != KP_OK) return 1;
+        bad |= put(dir, "fuzz_keyfiles", alg == KP_CRED_ED25519 ? "credential-ed25519.json" : "credential-p256.json",
+                   kf.data, kf.len);
+    }
+    kp_buf_release(&kf);
     kp_operator_free(op);
     kp_buf_release(&opfile);
     kp_signers_free(signers);
