@@ -21,7 +21,7 @@ static int record_import(kp_cli_audit *audit, kp_ctx *ctx, const kp_signers *sig
     kp_buf_init(&pubhex, 0);
     kp_buf_init(&d, 0);
     kp_buf_addhex(&pubhex, pub, pub_len);
-    kp_sha256(h, request->data, request->len - 1); /* the body, without the final newline */
+    kp_sha256(h, request->data, request->len); /* the bytes printed, as `keyport approve --request` hashes the file */
     char head[160];
     snprintf(head, sizeof head, "{\"curve\":\"%s\",\"protocol\":\"%s\",\"minSigners\":%u,\"request\":\"", kp_curve_name(c),
              kp_protocol_name(p), t);

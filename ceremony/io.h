@@ -22,7 +22,8 @@ enum {
     KP_EXIT_RECOVER = 5,   /* the key cannot be recovered; shares do not match */
     KP_EXIT_IO = 6,        /* a file cannot be read or written */
     KP_EXIT_NOT_APPROVED = 7, /* the approvals do not meet the policy's quorum */
-    KP_EXIT_LOG = 8        /* the audit log does not verify */
+    KP_EXIT_LOG = 8,       /* the audit log does not verify */
+    KP_EXIT_REFUSED = 9    /* the cluster refused the request (HTTP 4xx/5xx, or the user action) */
 };
 
 /* Parses --kdf interactive|moderate|sensitive. Returns 0, or -1 for another word. */

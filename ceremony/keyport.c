@@ -36,6 +36,15 @@ static const char USAGE[] =
     "  keyport audit show LOG [--key KEYID] [--json]\n"
     "  The offline commands (export init/recover, import prepare, approve) take\n"
     "  --audit LOG --audit-key OPERATOR.kpo [--audit-passphrase-file FILE] to record their event.\n"
+    "The cluster (online: keyport api --help for the details):\n"
+    "  keyport api signers | keys | key KEYID | audit [--key KEYID] [--raw]\n"
+    "  keyport api import --request FILE --approvals FILE\n"
+    "  keyport api export --key-id KEYID --request FILE --approvals FILE --out FILE\n"
+    "  keyport api keygen --scheme PROTOCOL --curve CURVE --name NAME --approvals FILE\n"
+    "  keyport api archive KEYID --approvals FILE\n"
+    "  Each takes --url URL --token-file FILE [--credential FILE], or --config FILE.\n"
+    "  keyport credential new --alg Ed25519|ECDSA-P256 --id CREDID --out FILE\n"
+    "  keyport credential show FILE\n"
     "Other:\n"
     "  keyport demo       run an import and export round trip with 5 local signers\n"
     "  keyport version    print the version\n"
@@ -43,7 +52,8 @@ static const char USAGE[] =
     "STRENGTH is interactive, moderate (default) or sensitive (Argon2id cost).\n"
     "Exit codes: 0 success, 1 internal error, 2 usage, 3 invalid input, 4 decryption failed\n"
     "(wrong passphrase or altered file), 5 key not recoverable, 6 file error, 7 not approved\n"
-    "(quorum not met), 8 the audit log does not verify.\n";
+    "(quorum not met), 8 the audit log does not verify, 9 the cluster refused the request\n"
+    "(keyport api: HTTP 4xx/5xx); keyport api exits 6 when the cluster cannot be reached.\n";
 
 int kp_cli_usage(const char *fmt, ...)
 {
@@ -91,6 +101,10 @@ int main(int argc, char **argv)
         code = kp_cmd_approvals(ctx, argc - 1, argv + 1);
     else if (strcmp(cmd, "audit") == 0)
         code = kp_cmd_audit(ctx, argc - 1, argv + 1);
+    else if (strcmp(cmd, "api") == 0)
+        code = kp_cmd_api(ctx, argc - 1, argv + 1);
+    else if (strcmp(cmd, "credential") == 0)
+        code = kp_cmd_credential(ctx, argc - 1, argv + 1);
     else
         code = kp_cli_usage("unknown command \"%s\"", argc > 2 && (strcmp(cmd, "export") == 0 || strcmp(cmd, "import") == 0)
                                                           ? sub : cmd);

@@ -104,6 +104,17 @@ KP_API int kp_memcmp_ct(const void *a, const void *b, size_t len);
 /** SHA-256 of len bytes (e.g. to name a request body in a log). Out: out (32 bytes). */
 KP_API void kp_sha256(uint8_t out[32], const uint8_t *in, size_t len);
 
+/* ---------------------------------------------------------------- reading small JSON documents */
+
+/** Reads an object of string members with the library's strict reader (for a command's small
+ *  files, e.g. a config file). keys lists the members allowed; any other member is refused
+ *  (KP_ERR_FORMAT, naming it). out[i] gets a malloc'd copy of key i's decoded value, or NULL
+ *  when it is absent. Returns KP_OK, parse errors, KP_ERR_FORMAT (outputs NULL on failure). */
+KP_API kp_status kp_json_object_strings(const char *text, size_t len, const char *const *keys, size_t nkeys, char **out);
+/** The string at a path of object members, e.g. {"error", "message"}: a malloc'd decoded copy.
+ *  Returns KP_OK, KP_ERR_NOT_FOUND (absent, or not a string), or parse errors. */
+KP_API kp_status kp_json_string_at(char **out, const char *text, size_t len, const char *const *path, size_t depth);
+
 /* ---------------------------------------------------------------- buffers */
 
 /** A growable byte buffer. Invariants: `data` is NULL or holds `cap` bytes, of which `len`

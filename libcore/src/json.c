@@ -409,3 +409,53 @@ kp_status kp_json_only(const kp_json *j, int obj, const char *const *allowed, co
     }
     return KP_OK;
 }
+
+kp_status kp_json_object_strings(const char *text, size_t len, const char *const *keys, size_t nkeys, char **out)
+{
+    KP_ARG_CHECK(NULL, (text != NULL || len == 0) && keys != NULL && out != NULL);
+    kp_json j;
+    kp_status st;
+    for (size_t i = 0; i < nkeys; i++) out[i] = NULL;
+    kp_clear_error();
+    if ((st = kp_json_parse(&j, text, len, "the document")) != KP_OK) return st;
+    if (j.tok[0].type != KP_J_OBJECT) {
+        st = kp_fail(KP_ERR_FORMAT, "the document must be a JSON object");
+        goto done;
+    }
+    int k = 1;
+    for (uint32_t m = 0; m < j.tok[0].count && st == KP_OK; m++, k = (int)j.tok[k + 1].next) {
+        size_t i;
+        for (i = 0; i < nkeys; i++)
+            if (strlen(keys[i]) == j.tok[k].len && memcmp(keys[i], text + j.tok[k].start, j.tok[k].len) == 0) break;
+        if (i == nkeys)
+            st = kp_fail(KP_ERR_FORMAT, "unknown member \"%.*s\"", (int)(j.tok[k].len > 40 ? 40 : j.tok[k].len),
+                         text + j.tok[k].start);
+        else if (j.tok[k + 1].type != KP_J_STRING)
+            st = kp_fail(KP_ERR_FORMAT, "\"%s\" must be a string", keys[i]);
+        else
+            st = kp_json_strdup(&j, k + 1, &out[i]);
+    }
+done:
+    if (st != KP_OK)
+        for (size_t i = 0; i < nkeys; i++) {
+            free(out[i]);
+            out[i] = NULL;
+        }
+    kp_json_free(&j);
+    return st;
+}
+
+kp_status kp_json_string_at(char **out, const char *text, size_t len, const char *const *path, size_t depth)
+{
+    KP_ARG_CHECK(NULL, out != NULL && (text != NULL || len == 0) && (path != NULL || depth == 0));
+    kp_json j;
+    kp_status st;
+    *out = NULL;
+    if ((st = kp_json_parse(&j, text, len, "the document")) != KP_OK) return st;
+    int t = 0;
+    for (size_t i = 0; i < depth && t >= 0; i++) t = kp_json_get(&j, t, path[i]);
+    if (t < 0 || j.tok[t].type != KP_J_STRING) st = kp_fail(KP_ERR_NOT_FOUND, "no string at that path");
+    else st = kp_json_strdup(&j, t, out);
+    kp_json_free(&j);
+    return st;
+}

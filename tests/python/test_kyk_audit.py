@@ -136,7 +136,9 @@ def test_events_record_what_happened(env):
     assert ids == W.sort_signer_ids(s.sid for s in env.signers)
     assert e[2]["publicKey"] == W.SECP256K1.public_key(env.import_key).hex()
     assert e[2]["details"] == {"curve": "secp256k1", "protocol": "CGGMP21", "minSigners": 3,
-                               "request": R.sha256_hex(body[:-1]), "signers": ids}
+                               "request": R.sha256_hex(body), "signers": ids}
+    # the prepared request and the approval of it name the same bytes: the file as written
+    assert e[2]["details"]["request"] == e[3]["details"]["request"]
 
     assert (e[3]["keyId"], e[3]["actors"]) == (None, ["bob"])
     assert e[3]["details"] == {"action": "import", "policy": POLICY_ID, "request": R.sha256_hex(body),
