@@ -103,6 +103,10 @@ KP_API int kp_memcmp_ct(const void *a, const void *b, size_t len);
 
 /** SHA-256 of len bytes (e.g. to name a request body in a log). Out: out (32 bytes). */
 KP_API void kp_sha256(uint8_t out[32], const uint8_t *in, size_t len);
+/** HMAC-SHA256 (RFC 2104), e.g. to authenticate a cluster's internal requests. Out: out (32 bytes). */
+KP_API void kp_hmac_sha256(uint8_t out[32], const uint8_t *key, size_t keylen, const uint8_t *m, size_t len);
+/** len bytes from the library's one randomness source (the operating system's). */
+KP_API void kp_random_bytes(void *out, size_t len);
 
 /* ---------------------------------------------------------------- reading small JSON documents */
 
@@ -140,6 +144,13 @@ KP_API kp_status kp_buf_addstr(kp_buf *b, const char *s);
 /** Appends s[0..len) as a JSON string literal: quoted, with quotes, backslashes and control
  *  characters escaped. */
 KP_API kp_status kp_buf_addjstr(kp_buf *b, const char *s, size_t len);
+/** Appends len bytes as standard padded base64 (constant-time), or, with url non-zero, as
+ *  base64url without padding (as WebAuthn and Dfns user actions use). */
+KP_API kp_status kp_buf_addb64(kp_buf *b, const uint8_t *p, size_t len, int url);
+/** Decodes canonical base64 (url zero: standard padded; non-zero: base64url without padding),
+ *  no white space. out holds cap bytes; *outlen gets the length. Returns KP_OK, KP_ERR_BASE64,
+ *  KP_ERR_TOO_LARGE. */
+KP_API kp_status kp_base64_decode(uint8_t *out, size_t cap, size_t *outlen, const char *s, size_t len, int url);
 /** Appends len bytes as lower-case hex (constant-time). */
 KP_API kp_status kp_buf_addhex(kp_buf *b, const uint8_t *p, size_t len);
 

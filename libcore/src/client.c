@@ -243,16 +243,6 @@ static void server_message(char *out, size_t cap, const kp_buf *body)
 
 /* ------------------------------------------------------------ user action (WIRE.md §5) */
 
-static kp_status add_b64url(kp_buf *b, const uint8_t *p, size_t len)
-{
-    size_t cap = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    char *dst = (char *)kp_buf_extend(b, cap);
-    if (dst == NULL) return KP_ERR_NOMEM;
-    sodium_bin2base64(dst, cap, p, len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    b->len -= cap - strlen(dst); /* cap counts the NUL and the unused tail */
-    b->data[b->len] = 0;
-    return KP_OK;
-}
 
 /* A refused step: the server's message in the detail. */
 static kp_status refused(const char *step, long status, const kp_buf *body)
@@ -338,8 +328,8 @@ static kp_status user_action(kp_client *c, kp_buf *token, const char *method, co
     if ((st = kp_buf_addstr(&req, "{\"challengeIdentifier\":")) != KP_OK || (st = kp_buf_addjstr(&req, ident, idlen)) != KP_OK ||
         (st = kp_buf_addstr(&req, ",\"firstFactor\":{\"kind\":\"Key\",\"credentialAssertion\":{\"credId\":")) != KP_OK ||
         (st = kp_buf_addjstr(&req, cred_id, strlen(cred_id))) != KP_OK || (st = kp_buf_addstr(&req, ",\"clientData\":\"")) != KP_OK ||
-        (st = add_b64url(&req, client_data.data, client_data.len)) != KP_OK || (st = kp_buf_addstr(&req, "\",\"signature\":\"")) != KP_OK ||
-        (st = add_b64url(&req, sig.data, sig.len)) != KP_OK || (st = kp_buf_addstr(&req, "\"}}}")) != KP_OK)
+        (st = kp_buf_addb64(&req, client_data.data, client_data.len, 1)) != KP_OK || (st = kp_buf_addstr(&req, "\",\"signature\":\"")) != KP_OK ||
+        (st = kp_buf_addb64(&req, sig.data, sig.len, 1)) != KP_OK || (st = kp_buf_addstr(&req, "\"}}}")) != KP_OK)
         goto nomem;
     kp_json_free(&j); /* it points into resp, which is reused below */
     parsed = 0;

@@ -59,3 +59,38 @@ void kp_sha256(uint8_t out[32], const uint8_t *in, size_t len)
 {
     crypto_hash_sha256(out, in, len);
 }
+
+kp_status kp_base64_decode(uint8_t *out, size_t cap, size_t *outlen, const char *s, size_t len, int url)
+{
+    KP_ARG_CHECK(NULL, out != NULL && outlen != NULL && (s != NULL || len == 0));
+    size_t got = 0;
+    const char *end = NULL;
+    *outlen = 0;
+    if (!url) {
+        if (len % 4 != 0 || 3 * (len / 4) > cap + 2) return kp_fail(KP_ERR_BASE64, "not canonical padded base64");
+    } else if (len % 4 == 1) {
+        return kp_fail(KP_ERR_BASE64, "not canonical base64url");
+    }
+    if (len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0) > cap)
+        return kp_fail(KP_ERR_TOO_LARGE, "the base64 text decodes to more than %zu bytes", cap);
+    if (sodium_base642bin(out, cap, s, len, NULL, &got, &end,
+                          url ? sodium_base64_VARIANT_URLSAFE_NO_PADDING : sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        end != s + len)
+        return kp_fail(KP_ERR_BASE64, url ? "not canonical base64url" : "not canonical padded base64");
+    *outlen = got;
+    return KP_OK;
+}
+
+void kp_hmac_sha256(uint8_t out[32], const uint8_t *key, size_t keylen, const uint8_t *m, size_t len)
+{
+    crypto_auth_hmacsha256_state st;
+    crypto_auth_hmacsha256_init(&st, key, keylen);
+    crypto_auth_hmacsha256_update(&st, m, len);
+    crypto_auth_hmacsha256_final(&st, out);
+    sodium_memzero(&st, sizeof st);
+}
+
+void kp_random_bytes(void *out, size_t len)
+{
+    randombytes_buf(out, len);
+}

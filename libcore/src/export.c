@@ -75,9 +75,9 @@ kp_status kp_export_response_write(kp_buf *out, kp_curve c, kp_protocol p, const
         return st;
     for (size_t i = 0; i < nshares; i++) {
         if ((st = kp_buf_addstr(out, i ? ",{\"signerId\":\"" : "{\"signerId\":\"")) != KP_OK ||
-            (st = kp_buf_addb64(out, shares[i].signer_id, shares[i].signer_id_len)) != KP_OK ||
+            (st = kp_buf_addb64(out, shares[i].signer_id, shares[i].signer_id_len, 0)) != KP_OK ||
             (st = kp_buf_addstr(out, "\",\"encryptedKeyShare\":\"")) != KP_OK ||
-            (st = kp_buf_addb64(out, shares[i].ciphertext, shares[i].ciphertext_len)) != KP_OK ||
+            (st = kp_buf_addb64(out, shares[i].ciphertext, shares[i].ciphertext_len, 0)) != KP_OK ||
             (st = kp_buf_addstr(out, "\"}")) != KP_OK)
             return st;
     }

@@ -163,7 +163,7 @@ kp_status kp_signers_write(kp_buf *out, const char *cluster_id, const kp_signer_
     for (size_t i = 0; i < n; i++) {
         kp_encryption_key_encode(ek, signers[i].encryption_key);
         if ((st = kp_buf_addstr(out, i ? ",{\"signerId\":\"" : "{\"signerId\":\"")) != KP_OK ||
-            (st = kp_buf_addb64(out, signers[i].signer_id, signers[i].signer_id_len)) != KP_OK ||
+            (st = kp_buf_addb64(out, signers[i].signer_id, signers[i].signer_id_len, 0)) != KP_OK ||
             (st = kp_buf_addstr(out, "\",\"encryptionKey\":\"")) != KP_OK || (st = kp_buf_addstr(out, ek)) != KP_OK ||
             (st = kp_buf_addstr(out, "\"}")) != KP_OK)
             return st;
@@ -229,7 +229,7 @@ kp_status kp_import_prepare(const kp_ctx *ctx, kp_buf *out, const kp_signers *si
         if ((st = kp_buf_addstr(out, i ? ",{\"signerId\":\"" : "{\"signerId\":\"")) != KP_OK ||
             (st = kp_buf_addstr(out, signers->s[i].id64)) != KP_OK ||
             (st = kp_buf_addstr(out, "\",\"encryptedKeyShare\":\"")) != KP_OK ||
-            (st = kp_buf_addb64(out, ct.data, ct.len)) != KP_OK || (st = kp_buf_addstr(out, "\"}")) != KP_OK)
+            (st = kp_buf_addb64(out, ct.data, ct.len, 0)) != KP_OK || (st = kp_buf_addstr(out, "\"}")) != KP_OK)
             goto cleanup;
     }
     st = kp_buf_addstr(out, "]}");

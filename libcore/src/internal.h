@@ -81,7 +81,6 @@ kp_status kp_sealed_header_check(const char magic[4], const uint8_t *file, size_
 
 /* ---- buffers */
 kp_status kp_buf_addf(kp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-kp_status kp_buf_addb64(kp_buf *b, const uint8_t *p, size_t len);
 /* Makes room for n more bytes; returns a pointer to them (or NULL on failure) and grows len. */
 uint8_t *kp_buf_extend(kp_buf *b, size_t n);
 

@@ -128,11 +128,15 @@ kp_status kp_buf_addhex(kp_buf *b, const uint8_t *p, size_t len)
     return KP_OK;
 }
 
-kp_status kp_buf_addb64(kp_buf *b, const uint8_t *p, size_t len)
+kp_status kp_buf_addb64(kp_buf *b, const uint8_t *p, size_t len, int url)
 {
-    uint8_t *dst = kp_buf_extend(b, kp_b64_encoded_len(len));
+    int variant = url ? sodium_base64_VARIANT_URLSAFE_NO_PADDING : sodium_base64_VARIANT_ORIGINAL;
+    size_t enc = sodium_base64_ENCODED_LEN(len, variant); /* with the NUL */
+    size_t start = b->len;
+    uint8_t *dst = kp_buf_extend(b, enc - 1);
     if (dst == NULL) return KP_ERR_NOMEM;
-    kp_b64_encode((char *)dst, p, len);
+    sodium_bin2base64((char *)dst, enc, p, len, variant);
+    b->len = start + strlen((const char *)dst);
     return KP_OK;
 }
 

@@ -48,7 +48,7 @@ static kp_status write_file(kp_buf *file, const kp_operator *op)
         (st = kp_buf_addjstr(file, op->name, strlen(op->name))) != KP_OK ||
         (st = kp_buf_addstr(file, ",\"publicKey\":\"")) != KP_OK || (st = kp_buf_addhex(file, op->pk, 32)) != KP_OK ||
         (st = kp_buf_addstr(file, "\",\"sealedSecret\":\"")) != KP_OK ||
-        (st = kp_buf_addb64(file, op->sealed, sizeof op->sealed)) != KP_OK || (st = kp_buf_addstr(file, "\"}\n")) != KP_OK)
+        (st = kp_buf_addb64(file, op->sealed, sizeof op->sealed, 0)) != KP_OK || (st = kp_buf_addstr(file, "\"}\n")) != KP_OK)
         return st;
     return KP_OK;
 }
