@@ -587,9 +587,10 @@ KP_API kp_status kp_vss_check(const kp_ctx *ctx, kp_curve c, unsigned t, const u
  *  Out: pub (public-key bytes). */
 KP_API kp_status kp_vss_public(const kp_ctx *ctx, uint8_t *pub, kp_curve c, unsigned t, const uint8_t *commitments,
                                unsigned index);
-/** r = a + b mod the curve order (for adding dealt shares). */
+/** r = a + b mod the curve order (for adding dealt shares). r may be a or b. */
 KP_API kp_status kp_scalar_add(uint8_t r[32], kp_curve c, const uint8_t a[32], const uint8_t b[32]);
-/** r = a + b for two wire public keys (for adding dealers' public values). Fails on the identity. */
+/** r = a + b for two wire public keys (for adding dealers' public values). Fails on the identity.
+ *  r may be a or b. */
 KP_API kp_status kp_public_key_add(const kp_ctx *ctx, uint8_t *r, kp_curve c, const uint8_t *a, const uint8_t *b);
 
 /* ---------------------------------------------------------------- secrets at rest */

@@ -106,12 +106,16 @@ kp_status kp_scalar_add(uint8_t r[32], kp_curve c, const uint8_t a[32], const ui
     KP_ARG_CHECK(NULL, r != NULL && a != NULL && b != NULL);
     const kp_field *f = kp_field_of(c);
     kp_fe x, y;
-    memset(r, 0, 32);
-    if (f == NULL) return kp_fail(KP_ERR_CURVE, "unknown curve %d", (int)c);
+    if (f == NULL) {
+        memset(r, 0, 32);
+        return kp_fail(KP_ERR_CURVE, "unknown curve %d", (int)c);
+    }
+    /* the inputs are read before r is written: r may be a or b (r = r + x) */
     int ok = kp_fe_from_bytes(f, &x, a) & kp_fe_from_bytes(f, &y, b);
     kp_fe_add(f, &x, &x, &y);
     ok &= kp_fe_is_zero(&x) ^ 1;
     if (ok) kp_fe_to_bytes(r, &x);
+    else memset(r, 0, 32);
     kp_memzero(&x, sizeof x);
     kp_memzero(&y, sizeof y);
     return ok ? KP_OK : kp_fail(KP_ERR_SCALAR, "an operand is not below the %s order, or the sum is zero", kp_curve_name(c));

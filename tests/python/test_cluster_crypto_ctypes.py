@@ -171,3 +171,12 @@ def test_at_rest_round_trip_tamper_and_binding(kp):
         t[i] ^= 1
         assert kp.kp_at_rest_open(out, key, b"key-1", c_size_t(5), bytes(t), c_size_t(len(t))) == 30
     kp.kp_buf_release(ctypes.byref(b))
+
+
+def test_scalar_add_in_place(kp):
+    """r = r + x: the output may be an input (a signer adds dealt shares into one buffer)."""
+    a, b = 5, N_SECP - 2
+    r = (ctypes.c_uint8 * 32)(*a.to_bytes(32, "big"))
+    x = b.to_bytes(32, "big")
+    assert kp.kp_scalar_add(r, c_int(1), r, x) == 0
+    assert int.from_bytes(bytes(r), "big") == (a + b) % N_SECP

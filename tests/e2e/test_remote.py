@@ -1,0 +1,163 @@
+"""Remote signers: `keyportd signer` processes reached over HTTP with X-Keyport-Signer-Auth
+(API.md "Remote signers")."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+import kpd
+import wire_ref as W
+
+
+@pytest.fixture
+def remote(clusters, keyportd_bin, tmp_path):
+    """Three remote signers, each with its own secret, and an API in front of them."""
+    signers = []
+    args = []
+    for i in range(3):
+        secret = tmp_path / f"secret-{i}"
+        secret.write_text(os.urandom(32).hex() + "\n")
+        s = kpd.RemoteSigner(keyportd_bin, tmp_path / f"signer-{i}", secret).start()
+        signers.append(s)
+        args += ["--signer-url", s.url, "--signer-secret-file", str(secret)]
+    c = clusters.client(clusters.new(args=args, signers=None))
+    yield c, signers
+    c.cluster.stop()
+    for s in signers:
+        assert s.stop() == 0
+
+
+def test_remote_round_trip(remote, keyport, export_ctx):
+    c, signers = remote
+    assert "with 3 signers" in c.cluster.stdout
+    listed = c.get("/signers").json["clusters"][0]["signers"]
+    assert len(listed) == 3
+    ctx, request = export_ctx
+    for protocol, curve in kpd.SCHEMES:
+        body = keyport.import_prepare(c.get("/signers").body, curve, protocol, kpd.KEYS[curve], min_signers=2,
+                                      tag=f"remote-{curve}")
+        a = c.import_key(body)
+        assert a.status == 200, a.describe()
+        e = c.export_key(a.json["id"], request)
+        assert e.status == 200, e.describe()
+        assert keyport.export_recover(ctx, e.body, tag=f"remote-{curve}")["privateKey"] == kpd.KEYS[curve]
+    g = c.generate_key("CGGMP21", "secp256k1")
+    assert g.status == 200 and g.json["minSigners"] == 3, g.describe()
+    e = c.export_key(g.json["id"], request)
+    got = keyport.export_recover(ctx, e.body, tag="remote-gen")
+    assert W.curve("secp256k1").public_key(int(got["privateKey"], 16)).hex() == g.json["publicKey"]
+    assert keyport.audit_verify(c.audit_raw()).rc == 0
+
+
+def test_signer_authentication(remote):
+    _, signers = remote
+    s = signers[0]
+    secret = s.secret_file.read_text().strip().encode()
+    now = int(time.time())
+    ok = kpd.http(s.url, "POST", "/signer/info", b"{}",
+                  {"X-Keyport-Signer-Auth": kpd.signer_auth(secret, now, "POST", "/signer/info", b"{}")})
+    assert ok.status == 200, ok.describe()
+    assert set(ok.json) == {"signerId", "encryptionKey"}
+    cases = {
+        "missing": {},
+        "stale": {"X-Keyport-Signer-Auth": kpd.signer_auth(secret, now - 120, "POST", "/signer/info", b"{}")},
+        "future": {"X-Keyport-Signer-Auth": kpd.signer_auth(secret, now + 120, "POST", "/signer/info", b"{}")},
+        "other secret": {"X-Keyport-Signer-Auth": kpd.signer_auth(b"x" * 32, now, "POST", "/signer/info", b"{}")},
+        "other path": {"X-Keyport-Signer-Auth": kpd.signer_auth(secret, now, "POST", "/signer/abort", b"{}")},
+        "other body": {"X-Keyport-Signer-Auth": kpd.signer_auth(secret, now, "POST", "/signer/info", b"{ }")},
+        "garbage": {"X-Keyport-Signer-Auth": "12.zz"},
+    }
+    for name, h in cases.items():
+        a = kpd.http(s.url, "POST", "/signer/info", b"{}", h)
+        assert a.status == 401, f"{name}: {a.describe()}"
+
+
+def test_signer_down_during_import_stores_nothing(remote, keyport):
+    c, signers = remote
+    body = keyport.import_prepare(c.get("/signers").body, "secp256k1", "CGGMP21", kpd.KEYS["secp256k1"],
+                                  min_signers=2, tag="down")
+    assert signers[2].stop() == 0
+    a = c.import_key(body)
+    assert a.status == 503, a.describe()
+    assert "cannot reach" in a.message and "nothing was stored" in a.message
+    assert c.keys() == []
+    # the abort waits for the signer; once it is back the retry drops every pending row
+    signers[2].start()
+    deadline = time.time() + 15
+    while kpd.snapshot(c.cluster.data)["journal"] and time.time() < deadline:
+        time.sleep(0.2)
+    assert kpd.snapshot(c.cluster.data)["journal"] == []
+    a = c.import_key(body)
+    assert a.status == 200, a.describe()
+
+
+def test_api_starts_with_a_signer_down_that_it_knows(remote):
+    c, signers = remote
+    before = c.get("/signers").body
+    assert c.cluster.stop() == 0
+    assert signers[1].stop() == 0
+    c.cluster.start()
+    assert c.get("/signers").body == before
+    assert "using the identity recorded" in c.cluster.stderr()
+    signers[1].start()
+
+
+def test_wrong_signer_secret_is_refused_at_start(clusters, keyportd_bin, tmp_path):
+    secret = tmp_path / "s"
+    secret.write_text("a" * 64)
+    wrong = tmp_path / "w"
+    wrong.write_text("b" * 64)
+    sg = [kpd.RemoteSigner(keyportd_bin, tmp_path / f"sg{i}", secret).start() for i in range(2)]
+    try:
+        c = clusters.new(args=["--signer-url", sg[0].url, "--signer-secret-file", str(secret),
+                               "--signer-url", sg[1].url, "--signer-secret-file", str(wrong)],
+                         signers=None, start=False)
+        with pytest.raises(AssertionError, match="did not start"):
+            c.start()
+        assert "does not verify" in c.stderr()
+    finally:
+        for s in sg:
+            s.stop()
+
+
+def test_decided_import_waits_for_a_signer_that_is_down(clusters, keyportd_bin, tmp_path, keyport, export_ctx):
+    """Crash after the decision, restart with one signer down: the key stays unlisted until that
+    signer is back, then the retry commits it and it becomes Active."""
+    sg, args = [], []
+    for i in range(3):
+        secret = tmp_path / f"secret-{i}"
+        secret.write_text(os.urandom(32).hex())
+        sg.append(kpd.RemoteSigner(keyportd_bin, tmp_path / f"rs-{i}", secret).start())
+        args += ["--signer-url", sg[i].url, "--signer-secret-file", str(secret)]
+    try:
+        c = clusters.client(clusters.new(args=args, signers=None, env={"KEYPORTD_CRASH_AT": "import-after-decision"}))
+        body = keyport.import_prepare(c.get("/signers").body, "secp256k1", "CGGMP21", kpd.KEYS["secp256k1"],
+                                      min_signers=2, tag="retry")
+        try:
+            c.import_key(body)
+        except (ConnectionError, OSError):
+            pass
+        assert c.cluster.wait_dead() == -9
+        assert sg[1].stop() == 0
+        c.cluster.start(env={"KEYPORTD_CRASH_AT": ""})
+        assert "wait for signers that do not answer" in c.cluster.stderr()
+        assert c.keys() == []
+        assert kpd.snapshot(c.cluster.data)["journal"][0][1] == "committing"
+        sg[1].start()
+        deadline = time.time() + 15
+        while not c.keys() and time.time() < deadline:
+            time.sleep(0.2)
+        [k] = c.keys()
+        assert k["status"] == "Active"
+        ctx, request = export_ctx
+        e = c.export_key(k["id"], request)
+        assert e.status == 200, e.describe()
+        assert keyport.export_recover(ctx, e.body, tag="retry")["privateKey"] == kpd.KEYS["secp256k1"]
+        assert keyport.audit_verify(c.audit_raw()).rc == 0
+        c.cluster.stop()
+    finally:
+        for s in sg:
+            s.stop()
