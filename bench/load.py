@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""keyportd load benchmark: imports and exports per second, with latency percentiles.
+
+Starts an embedded keyportd (5 signers) on loopback in a temporary folder, prepares every request
+body and approval bundle first (so client-side work is not timed), then runs N imports and then N
+exports (one per imported key, delete: true) from a pool of C client threads. Each request carries
+the bearer token, a signed user action (two extra round trips, included in the latency) and an
+approval bundle, as in production. Prints one JSON object a line, for example
+{"op":"cluster_import","n":100,"concurrency":8,"per_s":…,"p50_ms":…,"p90_ms":…,"p99_ms":…}.
+Loopback only; bounded in count and time. It asserts nothing about time.
+
+Usage: bench/load.py --keyportd build/server/keyportd [--n 100] [--concurrency 8] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent / "tests" / "e2e"), str(HERE.parent / "tests" / "python")]
+import kpd  # noqa: E402  (the e2e suite's client: user actions and approvals done independently)
+import wire_ref as W  # noqa: E402
+
+
+def percentile(xs: list[float], p: float) -> float:
+    s = sorted(xs)
+    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+
+
+def report(op: str, n: int, conc: int, took: float, lat: list[float], failed: int) -> None:
+    print(json.dumps({"op": op, "n": n, "concurrency": conc, "failed": failed, "per_s": round(n / took, 1),
+                      "p50_ms": round(1000 * percentile(lat, 50), 1), "p90_ms": round(1000 * percentile(lat, 90), 1),
+                      "p99_ms": round(1000 * percentile(lat, 99), 1)}), flush=True)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--keyportd", required=True)
+    ap.add_argument("--n", type=int, default=100)
+    ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--quick", action="store_true", help="a smoke run: 10 requests of each kind")
+    a = ap.parse_args()
+    n = 10 if a.quick else max(1, min(a.n, 2000))
+    rng = random.Random(7)
+    with tempfile.TemporaryDirectory(prefix="keyport-load-") as tmp:
+        folder = Path(tmp)
+        (folder / "team").mkdir()
+        team = kpd.Team.make(folder / "team")
+        cred = kpd.Credential("load-ed25519")
+        creds = folder / "credentials.json"
+        creds.write_text(json.dumps([cred.entry()]))
+        cluster = kpd.Cluster(a.keyportd, folder / "data", ["--policy", str(team.policy_path), "--credentials", str(creds)])
+        cluster.start()
+        try:
+            client = kpd.Client(cluster, cred, team)
+            signers = client.get("/signers").body
+            bodies = [kpd.python_import_request(signers, "secp256k1", "CGGMP21", f"{rng.randrange(1, W.SECP256K1_N):064x}",
+                                                name=f"load {i}", rng=rng) for i in range(n)]
+
+            def timed(fn, arg):
+                t0 = time.perf_counter()
+                ans = fn(arg)
+                return ans, time.perf_counter() - t0
+
+            start = time.perf_counter()
+            with ThreadPoolExecutor(a.concurrency) as pool:
+                imports = list(pool.map(lambda b: timed(client.import_key, b), bodies, timeout=600))
+            took = time.perf_counter() - start
+            ok = [ans.json["id"] for ans, _ in imports if ans.status == 200]
+            report("cluster_import", n, a.concurrency, took, [t for _, t in imports], n - len(ok))
+
+            recipient = W.Recipient.random(rng)
+            body = W.export_request(recipient.ek, True).encode()
+            start = time.perf_counter()
+            with ThreadPoolExecutor(a.concurrency) as pool:
+                exports = list(pool.map(lambda k: timed(lambda kid: client.export_key(kid, body), k), ok, timeout=600))
+            took = time.perf_counter() - start
+            failed = sum(1 for ans, _ in exports if ans.status != 200)
+            report("cluster_export", len(ok), a.concurrency, took, [t for _, t in exports], failed)
+            return 0 if failed == 0 and len(ok) == n else 1
+        finally:
+            cluster.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
