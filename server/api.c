@@ -1,7 +1,9 @@
 /* api.c: keyportd's API: routing, authorization, the audit log, the read endpoints (see api.h). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 #include "api.h"
 
@@ -25,10 +27,47 @@ int ks_audit(ks_api *api, const char *event, const char *key_id, const char *pub
     return 0;
 }
 
-/* Every 401 and 403 is recorded as request.denied (API.md). */
-static void deny(ks_api *api, ks_req *r, const ks_err *e)
+/* Requests without a valid bearer token are logged as denied at most DENY_BURST per DENY_WINDOW
+ * seconds, so that anyone who can reach the port cannot make the cluster grow (and fsync) its log
+ * without bound. The ones not logged are counted, and the next one logged says how many
+ * ("suppressed"): none goes unaccounted. Refusals of token holders are always logged. */
+#define DENY_BURST 20
+#define DENY_WINDOW 10
+static pthread_mutex_t deny_lock = PTHREAD_MUTEX_INITIALIZER;
+static time_t deny_window_start;
+static unsigned deny_logged, deny_suppressed;
+
+/* Whether to log this denial; *suppressed gets the count of those not logged since the last. */
+static int deny_should_log(unsigned *suppressed)
+{
+    time_t now = time(NULL);
+    int log = 0;
+    pthread_mutex_lock(&deny_lock);
+    if (now - deny_window_start >= DENY_WINDOW) {
+        deny_window_start = now;
+        deny_logged = 0;
+    }
+    if (deny_logged < DENY_BURST) {
+        deny_logged++;
+        *suppressed = deny_suppressed;
+        deny_suppressed = 0;
+        log = 1;
+    } else {
+        deny_suppressed++;
+    }
+    pthread_mutex_unlock(&deny_lock);
+    return log;
+}
+
+/* Every 401 and 403 is recorded as request.denied (API.md); unauthenticated ones within the rate above. */
+static void deny(ks_api *api, ks_req *r, const ks_err *e, int unauthenticated)
 {
     char path[300], reason[KS_ERR_MAX];
+    unsigned suppressed = 0;
+    if (unauthenticated && !deny_should_log(&suppressed)) {
+        ks_reply_err(r, e);
+        return;
+    }
     snprintf(path, sizeof path, "%s", r->path);
     snprintf(reason, sizeof reason, "%s", e->msg);
     ks_utf8_clean(path);
@@ -38,7 +77,8 @@ static void deny(ks_api *api, ks_req *r, const ks_err *e)
     if (ks_buf_addf(&d, "{\"status\":%d,\"method\":", e->status) == KP_OK &&
         kp_buf_addjstr(&d, r->method, strlen(r->method)) == KP_OK && kp_buf_addstr(&d, ",\"path\":") == KP_OK &&
         kp_buf_addjstr(&d, path, strlen(path)) == KP_OK && kp_buf_addstr(&d, ",\"reason\":") == KP_OK &&
-        kp_buf_addjstr(&d, reason, strlen(reason)) == KP_OK && kp_buf_addstr(&d, "}") == KP_OK)
+        kp_buf_addjstr(&d, reason, strlen(reason)) == KP_OK &&
+        (suppressed == 0 || ks_buf_addf(&d, ",\"suppressed\":%u", suppressed) == KP_OK) && kp_buf_addstr(&d, "}") == KP_OK)
         ks_audit(api, "request.denied", NULL, NULL, NULL, 0, (const char *)d.data);
     kp_buf_release(&d);
     ks_reply_err(r, e);
@@ -348,7 +388,7 @@ static void mutate(ks_api *api, ks_req *r, enum mutation m, const char *key_id)
     if (ks_action_use(&e, &api->actions, ks_req_header(r, "X-DFNS-USERACTION"), r->method, r->path, r->body.data,
                       r->body.len, z.cred_id, sizeof z.cred_id) != 0 ||
         check_approvals(&e, api, &z, actions[m], m == M_EXPORT || m == M_ARCHIVE ? key_id : NULL, r) != 0) {
-        deny(api, r, &e);
+        deny(api, r, &e, 0);
         goto done;
     }
     void (*on_done)(void *, int) = NULL;
@@ -364,7 +404,7 @@ static void mutate(ks_api *api, ks_req *r, enum mutation m, const char *key_id)
     }
     if (rc != 0) {
         if (e.status == 401 || e.status == 403)
-            deny(api, r, &e);
+            deny(api, r, &e, 0);
         else
             ks_reply_err(r, &e);
         goto done;
@@ -393,7 +433,7 @@ void ks_api_handle(void *app, ks_req *r)
     ks_err e = {0};
     const char *p = r->path;
     if (check_bearer(&e, api, r) != 0) {
-        deny(api, r, &e);
+        deny(api, r, &e, 1);
         return;
     }
     if (r->too_large) {
@@ -457,7 +497,7 @@ void ks_api_handle(void *app, ks_req *r)
         if (rc == 0)
             ks_reply(r, 200, (const char *)out.data, out.len);
         else if (e.status == 401 || e.status == 403)
-            deny(api, r, &e);
+            deny(api, r, &e, 0);
         else
             ks_reply_err(r, &e);
         kp_buf_release(&out);
