@@ -66,6 +66,7 @@ static enum MHD_Result send_answer(ks_req *r)
     struct MHD_Response *resp = MHD_create_response_from_buffer(r->out.len, r->out.data, MHD_RESPMEM_MUST_COPY);
     if (resp == NULL) return MHD_NO;
     MHD_add_response_header(resp, "Content-Type", r->content_type ? r->content_type : "application/json");
+    if (r->answer_auth[0]) MHD_add_response_header(resp, "X-Keyport-Signer-Auth", r->answer_auth);
     enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     kp_buf_release(&r->out);

@@ -29,6 +29,8 @@ struct ks_req {
     int status;         /* the answer */
     kp_buf out;
     const char *content_type;
+    /* When set, sent as X-Keyport-Signer-Auth: a signer's answer authenticates itself (link.c). */
+    char answer_auth[160];
 
     /* Called once the connection is finished: sent = 1 when the whole answer was sent. */
     void (*on_done)(void *arg, int sent);

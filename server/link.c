@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 
@@ -185,8 +186,27 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
+/* Keeps the value of the answer's X-Keyport-Signer-Auth header. */
+static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+    char *value = arg;
+    size_t n = size * nmemb;
+    static const char name[] = "x-keyport-signer-auth:";
+    if (n > sizeof name - 1 && strncasecmp(data, name, sizeof name - 1) == 0) {
+        size_t a = sizeof name - 1, b = n;
+        while (a < b && (data[a] == ' ' || data[a] == '\t')) a++;
+        while (b > a && (data[b - 1] == '\r' || data[b - 1] == '\n' || data[b - 1] == ' ')) b--;
+        if (b - a < 160) {
+            memcpy(value, data + a, b - a);
+            value[b - a] = 0;
+        }
+    }
+    return n;
+}
+
 static int remote_call(ks_err *e, ks_link *l, const char *op, const char *body, size_t len, kp_buf *out)
 {
+    char answer_auth[160] = "";
     char url[4200], path[128], auth[160], header[200];
     snprintf(path, sizeof path, "/signer/%s", op);
     snprintf(url, sizeof url, "%s%s", l->url, path);
@@ -209,6 +229,8 @@ static int remote_call(ks_err *e, ks_link *l, const char *op, const char *body, 
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, answer_auth);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -222,7 +244,13 @@ static int remote_call(ks_err *e, ks_link *l, const char *op, const char *body, 
     if (cr != CURLE_OK) {
         rc = ks_fail(e, 503, "cannot reach %s: %s", l->url, curl_easy_strerror(cr));
     } else if (status == 200) {
-        if (kp_buf_add(out, answer.data ? (const char *)answer.data : "", answer.len) != KP_OK)
+        /* The answer must authenticate too, bound to this request: else whoever sits between API
+         * and signer could hand the API another encryption key, or forged shares. */
+        ks_err ae = {0};
+        if (ks_signer_auth_check(&ae, answer_auth[0] ? answer_auth : NULL, l->secret, l->secret_len, ks_now(), "ANSWER",
+                                 auth, answer.data ? answer.data : (const uint8_t *)"", answer.len) != 0)
+            rc = ks_fail(e, 502, "the answer of signer %s does not authenticate (%s): refused", l->url, ae.msg);
+        else if (kp_buf_add(out, answer.data ? (const char *)answer.data : "", answer.len) != KP_OK)
             rc = ks_fail(e, 500, "out of memory");
     } else {
         /* pass the signer's own message on: {"error":{"status":…,"message":…}} */
@@ -277,10 +305,18 @@ static void signer_handle(void *app, ks_req *r)
     }
     kp_buf out;
     kp_buf_init(&out, 0);
-    if (ks_signer_call(&e, svc->signer, r->path + 8, (const char *)r->body.data, r->body.len, &out) != 0)
+    if (ks_signer_call(&e, svc->signer, r->path + 8, (const char *)r->body.data, r->body.len, &out) != 0) {
         ks_reply_err(r, &e);
-    else
+    } else {
         ks_reply(r, 200, (const char *)out.data, out.len);
+        /* the answer, bound to the request it answers (its authentication value), authenticates itself */
+        if (ks_signer_auth_make(r->answer_auth, sizeof r->answer_auth, svc->secret, svc->secret_len, ks_now(), "ANSWER",
+                                ks_req_header(r, "X-Keyport-Signer-Auth"), out.data ? out.data : (const uint8_t *)"",
+                                out.len) != 0) {
+            r->answer_auth[0] = 0;
+            ks_reply_error(r, 500, "cannot authenticate the answer");
+        }
+    }
     kp_buf_release(&out);
 }
 

@@ -61,6 +61,13 @@ def test_signer_authentication(remote):
                   {"X-Keyport-Signer-Auth": kpd.signer_auth(secret, now, "POST", "/signer/info", b"{}")})
     assert ok.status == 200, ok.describe()
     assert set(ok.json) == {"signerId", "encryptionKey"}
+    # the answer authenticates itself, bound to this request (checked here with Python's hmac)
+    req_auth = kpd.signer_auth(secret, now, "POST", "/signer/info", b"{}")
+    ok = kpd.http(s.url, "POST", "/signer/info", b"{}", {"X-Keyport-Signer-Auth": req_auth})
+    ans = {k.lower(): v for k, v in ok.headers.items()}["x-keyport-signer-auth"]
+    t = int(ans.split(".")[0])
+    assert abs(t - now) < 60
+    assert ans == kpd.signer_auth(secret, t, "ANSWER", req_auth, ok.body)
     cases = {
         "missing": {},
         "stale": {"X-Keyport-Signer-Auth": kpd.signer_auth(secret, now - 120, "POST", "/signer/info", b"{}")},
@@ -216,3 +223,66 @@ def test_kill_9_of_a_signer_process_during_imports(remote, keyport, export_ctx):
     print(f"kill -9 of a signer: {landed} imports landed, {refused} refused")
     assert landed >= 1
     assert keyport.audit_verify(c.audit_raw()).rc == 0
+
+
+
+def test_a_tampered_signer_answer_is_refused(clusters, keyportd_bin, tmp_path):
+    """Someone between the API and a signer changes the signer's answers (its encryption key): the
+    API refuses them instead of trusting them."""
+    import http.server
+    import threading
+    import urllib.request
+
+    secret = tmp_path / "secret"
+    secret.write_text(os.urandom(32).hex())
+    s = kpd.RemoteSigner(keyportd_bin, tmp_path / "signer", secret).start()
+    secret2 = tmp_path / "secret2"
+    secret2.write_text(os.urandom(32).hex())
+    s2 = kpd.RemoteSigner(keyportd_bin, tmp_path / "signer2", secret2).start()  # reached directly
+
+    class Tamper(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's naming)
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            req = urllib.request.Request(s.url + self.path, data=body, method="POST",
+                                         headers={k: v for k, v in self.headers.items() if k.lower() != "host"})
+            try:
+                with urllib.request.urlopen(req, timeout=10) as r:
+                    status, answer, headers = r.status, r.read(), dict(r.headers)
+            except urllib.error.HTTPError as e:
+                status, answer, headers = e.code, e.read(), dict(e.headers)
+            if status == 200 and b'"encryptionKey":"AQ' in answer:
+                i = answer.index(b'"encryptionKey":"AQ') + 20
+                answer = answer[:i] + (b"J" if answer[i:i + 1] != b"J" else b"K") + answer[i + 1:]
+            self.send_response(status)
+            for k, v in headers.items():
+                if k.lower() in ("content-type", "x-keyport-signer-auth"):
+                    self.send_header(k, v)
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *a):
+            pass
+
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Tamper)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{proxy.server_address[1]}"
+        c = clusters.new(args=["--signer-url", url, "--signer-secret-file", str(secret),
+                               "--signer-url", s2.url, "--signer-secret-file", str(secret2)], signers=None, start=False)
+        try:
+            c.start()
+            started = True
+        except Exception:  # the API refuses to start on an answer that does not authenticate
+            started = False
+        err = c.stderr()
+        if started:
+            a = kpd.Client(c, None, None).get("/signers")
+            assert a.status == 502 and "does not authenticate" in a.message, a.describe()
+            c.stop()
+        else:
+            assert "does not authenticate" in err, err
+    finally:
+        proxy.shutdown()
+        s.stop()
+        s2.stop()
