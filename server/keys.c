@@ -78,6 +78,21 @@ static kp_status add_opt_str(kp_buf *b, const char *s, int present)
     return present && s[0] ? kp_buf_addjstr(b, s, strlen(s)) : kp_buf_addstr(b, "null");
 }
 
+/* The new key's row, for an import or a key generation (its id is set by the caller). */
+static void key_row_fill(key_row *k, const uint8_t *pub, size_t pub_len, const char *name, kp_curve c, kp_protocol p,
+                         unsigned t, unsigned n, int imported)
+{
+    ks_hex(k->pub_hex, pub, pub_len);
+    k->has_name = name != NULL;
+    if (name != NULL) snprintf(k->name, sizeof k->name, "%s", name);
+    snprintf(k->curve, sizeof k->curve, "%s", kp_curve_name(c));
+    snprintf(k->protocol, sizeof k->protocol, "%s", kp_protocol_name(p));
+    k->t = t;
+    k->n = n;
+    k->imported = imported;
+    ks_iso_now(k->created);
+}
+
 /* The key object, fields in API.md's order. */
 static kp_status key_write(kp_buf *b, const key_row *k)
 {
@@ -581,15 +596,7 @@ int ks_keys_import(ks_err *e, ks_api *api, const ks_authz *z, const uint8_t *bod
     }
     ks_crash_point("import-after-prepare");
 
-    ks_hex(k.pub_hex, first, pub_len);
-    k.has_name = name != NULL;
-    if (name != NULL) snprintf(k.name, sizeof k.name, "%s", name);
-    snprintf(k.curve, sizeof k.curve, "%s", kp_curve_name(c));
-    snprintf(k.protocol, sizeof k.protocol, "%s", kp_protocol_name(p));
-    k.t = t;
-    k.n = (unsigned)count;
-    k.imported = 1;
-    ks_iso_now(k.created);
+    key_row_fill(&k, first, pub_len, name, c, p, t, (unsigned)count, 1);
     /* API.md "The audit log": key.imported with origin api, the approvers and the public key */
     if (actors_json(&actors, z) != KP_OK || kp_buf_addstr(&details, "{\"origin\":\"api\",\"name\":") != KP_OK ||
         add_opt_str(&details, k.name, k.has_name) != KP_OK ||
@@ -730,15 +737,7 @@ int ks_keys_generate(ks_err *e, ks_api *api, const ks_authz *z, const uint8_t *b
     }
     ks_crash_point("keygen-after-prepare");
 
-    ks_hex(k.pub_hex, group, pk_len);
-    k.has_name = name != NULL;
-    if (name != NULL) snprintf(k.name, sizeof k.name, "%s", name);
-    snprintf(k.curve, sizeof k.curve, "%s", kp_curve_name(c));
-    snprintf(k.protocol, sizeof k.protocol, "%s", kp_protocol_name(p));
-    k.t = t;
-    k.n = n;
-    k.imported = 0;
-    ks_iso_now(k.created);
+    key_row_fill(&k, group, pk_len, name, c, p, t, n, 0);
     /* API.md "The audit log": key.created with scheme, curve, signers, t */
     if (actors_json(&actors, z) != KP_OK ||
         ks_buf_addf(&details, "{\"scheme\":\"%s\",\"curve\":\"%s\",\"signers\":%u,\"t\":%u,\"name\":", k.protocol, k.curve,
