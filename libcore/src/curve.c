@@ -221,7 +221,6 @@ static kp_status stark_mul_any(const kp_ctx *ctx, kp_point *r, const kp_point *p
     BN_CTX *bn = BN_CTX_secure_new();
     BIGNUM *k = BN_secure_new();
     EC_POINT *in = NULL, *out = NULL;
-    uint8_t chk[32];
     if (bn == NULL || k == NULL || (out = EC_POINT_new(ctx->stark)) == NULL) goto cleanup;
     BN_set_flags(k, BN_FLG_CONSTTIME);
     const kp_field *f = kp_field_of(KP_CURVE_STARK);
@@ -239,7 +238,6 @@ static kp_status stark_mul_any(const kp_ctx *ctx, kp_point *r, const kp_point *p
     st = stark_store(ctx, r, out, bn);
 cleanup:
     if (st == KP_ERR_INTERNAL) kp_fail(st, "OpenSSL failed on a Stark multiplication");
-    kp_memzero(chk, sizeof chk);
     EC_POINT_free(in);
     EC_POINT_clear_free(out);
     BN_clear_free(k);

@@ -16,7 +16,6 @@ kp_status kp_share_split(const kp_ctx *ctx, uint8_t (*shares)[32], kp_curve c, u
     if (kp_scalar_check(c, secret) != KP_OK)
         return kp_fail(KP_ERR_SCALAR, "the key is zero or not below the %s order", kp_curve_name(c));
     kp_fe coef[KP_MAX_SIGNERS], y, x;
-    kp_status st = KP_OK;
     int zero;
     kp_fe_from_bytes(f, &coef[0], secret);
     do {
@@ -37,7 +36,7 @@ kp_status kp_share_split(const kp_ctx *ctx, uint8_t (*shares)[32], kp_curve c, u
     } while (zero);
     kp_memzero(coef, sizeof coef);
     kp_memzero(&y, sizeof y);
-    return st;
+    return KP_OK;
 }
 
 /* f(x) from the shares of set S (positions into idx/shares) of size t. */
