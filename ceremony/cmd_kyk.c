@@ -303,24 +303,24 @@ int kp_cmd_approve(kp_ctx *ctx, int argc, char **argv)
     if (code == KP_EXIT_OK) {
         /* the event first: a recorded approval that is not in the bundle is harmless, the reverse is not */
         uint8_t h[32];
-        char details[512], hash[65];
+        char hash[65];
         kp_sha256(h, req, reqlen);
         hex32(hash, h);
         const char *name = kp_operator_name(op);
         kp_buf d;
         kp_buf_init(&d, 0);
-        kp_buf_addstr(&d, "{\"action\":\"");
-        kp_buf_addstr(&d, kp_action_name(action));
-        kp_buf_addstr(&d, "\",\"policy\":");
-        kp_buf_addjstr(&d, kp_policy_id(pol), strlen(kp_policy_id(pol)));
-        kp_buf_addstr(&d, ",\"request\":\"");
-        kp_buf_addstr(&d, hash);
-        kp_buf_addstr(&d, "\",\"operator\":");
-        kp_buf_addjstr(&d, name, strlen(name));
-        kp_buf_addstr(&d, "}");
-        snprintf(details, sizeof details, "%s", d.data ? (const char *)d.data : "{}");
+        kp_status ds = kp_buf_addstr(&d, "{\"action\":\"");
+        if (ds == KP_OK) ds = kp_buf_addstr(&d, kp_action_name(action));
+        if (ds == KP_OK) ds = kp_buf_addstr(&d, "\",\"policy\":");
+        if (ds == KP_OK) ds = kp_buf_addjstr(&d, kp_policy_id(pol), strlen(kp_policy_id(pol)));
+        if (ds == KP_OK) ds = kp_buf_addstr(&d, ",\"request\":\"");
+        if (ds == KP_OK) ds = kp_buf_addstr(&d, hash);
+        if (ds == KP_OK) ds = kp_buf_addstr(&d, "\",\"operator\":");
+        if (ds == KP_OK) ds = kp_buf_addjstr(&d, name, strlen(name));
+        if (ds == KP_OK) ds = kp_buf_addstr(&d, "}");
+        code = ds != KP_OK ? kp_cli_fail(ds, "approve")
+                           : kp_cli_audit_record(&audit, "approval.recorded", a.key_id, NULL, &name, 1, (const char *)d.data);
         kp_buf_release(&d);
-        code = kp_cli_audit_record(&audit, "approval.recorded", a.key_id, NULL, &name, 1, details);
     }
     if (code == KP_EXIT_OK) code = kp_cli_replace_file(a.bundle, out.data, out.len, 0644);
     if (code == KP_EXIT_OK)

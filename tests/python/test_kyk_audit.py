@@ -549,3 +549,31 @@ def test_audit_verify_usage(env, kp):
     kp.fail("audit", "verify", log, "--key", "k", codes=R.EXIT_USAGE)
     kp.fail("audit", "show", log, "--writer-key", env.alice.pk_hex, codes=R.EXIT_USAGE)
     kp.fail("audit", "verify", "missing.log", codes=R.EXIT_IO)
+
+
+def test_approval_event_with_a_long_escaped_policy_id(tmp_path):
+    """Regression: approve's audit details were copied into a fixed 512-byte buffer, so a policy
+    id that escapes to more than that (here 100 control characters, 600 bytes) was cut and the
+    append failed. The event must hold the whole id."""
+    import json
+    import os
+    import subprocess
+    kp = os.environ["KEYPORT_BIN"]
+
+    def run(*args):
+        r = subprocess.run([kp, *args], cwd=tmp_path, capture_output=True)
+        assert r.returncode == 0, r.stderr.decode()
+        return r
+
+    (tmp_path / "p").write_bytes(b"pass")
+    run("operator", "new", "--name", "op", "--out", "op.kpo", "--passphrase-file", "p", "--kdf", "interactive")
+    pid = "\x01" * 100
+    run("policy", "new", "--id", pid, "--operator", "op.kpo", "--quorum", "import=1", "--quorum", "export=1",
+        "--quorum", "archive=1", "--out", "policy.json")
+    (tmp_path / "req.json").write_bytes(b"{}")
+    run("approve", "--operator", "op.kpo", "--passphrase-file", "p", "--policy", "policy.json", "--action", "import",
+        "--request", "req.json", "--bundle", "b.json", "--audit", "log.jsonl", "--audit-key", "op.kpo",
+        "--audit-passphrase-file", "p")
+    events = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert events[-1]["event"] == "approval.recorded" and events[-1]["details"]["policy"] == pid
+    run("audit", "verify", "log.jsonl")
