@@ -636,6 +636,10 @@ KP_API kp_status kp_credential_sign(const kp_credential *c, kp_buf *sig, const u
 KP_API kp_status kp_credential_verify(kp_cred_alg alg, const char *public_hex, const uint8_t *msg, size_t len,
                                       const uint8_t *sig, size_t siglen);
 
+/* ---------------------------------------------------------------- key formats and addresses */
+
+#include "keyport_keyfmt.h"
+
 /* ---------------------------------------------------------------- the API client (libcurl) */
 
 /* A client of a Dfns-compatible API (keyportd, or a Dfns cluster): server/API.md. The only

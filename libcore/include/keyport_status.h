@@ -7,7 +7,7 @@
  *
  * Families (the tens digit): 0 general and misuse, 1 encodings, 2 curves and
  * values, 3 decryption, 4 sharing and recovery, 5 operators, policies and approvals,
- * 6 the audit log and files. A number is never reused.
+ * 6 the audit log and files, 7 key formats and their codecs. A number is never reused.
  */
 #ifndef KEYPORT_STATUS_H
 #define KEYPORT_STATUS_H
@@ -46,6 +46,13 @@
     X(KP_ERR_LOCKED,         53, "the operator's secret key is not unlocked") \
     X(KP_ERR_LOG,            60, "the audit log does not verify") \
     X(KP_ERR_IO,             61, "a file could not be read, written or synced") \
-    X(KP_ERR_WRONG_WRITER,   62, "the audit log belongs to another writer key")
+    X(KP_ERR_WRONG_WRITER,   62, "the audit log belongs to another writer key") \
+    X(KP_ERR_BASE58,         70, "malformed base58") \
+    X(KP_ERR_BECH32,         71, "malformed bech32 or bech32m") \
+    X(KP_ERR_CHECKSUM,       72, "checksum does not match: a character or word is mistyped") \
+    X(KP_ERR_MNEMONIC,       73, "not a valid BIP-39 mnemonic") \
+    X(KP_ERR_PATH,           74, "invalid derivation path") \
+    X(KP_ERR_KEY_FORMAT,     75, "the key format cannot be used for this key or curve") \
+    X(KP_ERR_KEYPAIR_MISMATCH, 76, "the public half does not match the secret")
 
 #endif
