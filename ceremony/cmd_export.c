@@ -8,6 +8,7 @@
 #include "audit_hook.h"
 #include "commands.h"
 #include "io.h"
+#include "key_cli.h"
 
 int kp_cmd_export_init(kp_ctx *ctx, int argc, char **argv)
 {
@@ -116,9 +117,14 @@ int kp_cmd_export_recover(kp_ctx *ctx, int argc, char **argv)
                                          {"passphrase-file", required_argument, NULL, 'p'},
                                          {"response", required_argument, NULL, 'r'},
                                          {"json", no_argument, NULL, 'j'},
+                                         {"out-format", required_argument, NULL, 'F'},
+                                         {"out", required_argument, NULL, 'o'},
+                                         {"key-passphrase-file", required_argument, NULL, 'K'},
+                                         {"kdf", required_argument, NULL, 'k'},
                                          KP_AUDIT_LONG_OPTIONS,
                                          {NULL, 0, NULL, 0}};
-    const char *context = NULL, *passfile = NULL, *response = NULL;
+    const char *context = NULL, *passfile = NULL, *response = NULL, *out_format = NULL, *out_file = NULL,
+               *key_passfile = NULL, *kdf = NULL;
     kp_cli_audit audit = {0};
     int json = 0, o;
     optind = 1;
@@ -130,12 +136,30 @@ int kp_cmd_export_recover(kp_ctx *ctx, int argc, char **argv)
         case 'p': passfile = optarg; break;
         case 'r': response = optarg; break;
         case 'j': json = 1; break;
+        case 'F': out_format = optarg; break;
+        case 'o': out_file = optarg; break;
+        case 'K': key_passfile = optarg; break;
+        case 'k': kdf = optarg; break;
         default: return kp_cli_usage("export recover: unknown or incomplete option %s", argv[optind - 1]);
         }
     }
     if (optind < argc) return kp_cli_usage("export recover: unexpected argument \"%s\"", argv[optind]);
     if (context == NULL) return kp_cli_usage("export recover: %s is required", "--context FILE");
     if (response == NULL) return kp_cli_usage("export recover: %s is required", "--response FILE");
+    /* --out-format FMT [--out FILE] (key_cli.h): refused formats and an existing --out before any work */
+    kp_key_format fmt = KP_KEYFMT_HEX;
+    kp_kdf_strength strength = KP_KDF_MODERATE;
+    int formatted = out_format != NULL || out_file != NULL, kcode;
+    if (out_format != NULL && (kcode = kp_cli_key_out_check(out_format, &fmt)) != KP_EXIT_OK) return kcode;
+    if (json && formatted) return kp_cli_usage("export recover: %s", "--json goes without --out-format and --out");
+    if (kdf != NULL && (fmt != KP_KEYFMT_KEYSTORE || kp_cli_kdf(kdf, &strength) != 0))
+        return kp_cli_usage("--kdf %s: goes with --out-format keystore, as interactive, moderate or sensitive", kdf);
+    if (key_passfile != NULL && fmt != KP_KEYFMT_KEYSTORE)
+        return kp_cli_usage("export recover: %s", "--key-passphrase-file goes with --out-format keystore");
+    if (out_file != NULL && access(out_file, F_OK) == 0)
+        return kp_cli_error(KP_EXIT_IO, "%s: already exists; keyport never overwrites it", out_file);
+    char *kpass = NULL;
+    size_t kpasslen = 0;
 
     unsigned char *ctxfile = NULL, *resp = NULL;
     size_t ctxlen = 0, resplen = 0;
@@ -156,6 +180,7 @@ int kp_cmd_export_recover(kp_ctx *ctx, int argc, char **argv)
         (code = kp_cli_read_file(response, KP_MAX_INPUT_BYTES, 0, &resp, &resplen)) != KP_EXIT_OK)
         goto done;
     if ((code = kp_cli_passphrase(passfile, 0, "Passphrase of the export context: ", &pass, &passlen)) != KP_EXIT_OK ||
+        (code = kp_cli_key_out_passphrase(fmt, key_passfile, &kpass, &kpasslen)) != KP_EXIT_OK ||
         (code = kp_cli_audit_begin(ctx, &audit)) != KP_EXIT_OK)
         goto done;
     if ((st = kp_context_open(ctx, secret, ctxfile, ctxlen, pass, passlen)) != KP_OK) {
@@ -170,6 +195,24 @@ int kp_cmd_export_recover(kp_ctx *ctx, int argc, char **argv)
         const char *reason;
         const char *id = kp_export_result_culprit(r, i, NULL, &reason);
         fprintf(stderr, "keyport: warning: signer %s %s\n", id, reason);
+    }
+    if (formatted) {
+        uint8_t *key = kp_secure_alloc(32), pub[KP_PUBKEY_MAX_BYTES];
+        size_t pub_len = kp_export_result_public_key(r, pub);
+        kp_curve c = kp_export_result_curve(r);
+        if (key == NULL) {
+            code = kp_cli_error(KP_EXIT_INTERNAL, "out of memory");
+            goto done;
+        }
+        kp_export_result_private_key(r, key);
+        if ((code = kp_cli_key_report(ctx, "recovered", c, (int)kp_export_result_protocol(r), pub, pub_len)) ==
+                KP_EXIT_OK &&
+            (st = kp_key_write_check(fmt, c)) != KP_OK)
+            code = kp_cli_fail(st, "--out-format");
+        if (code == KP_EXIT_OK && (code = record_export(&audit, ctx, secret, r)) == KP_EXIT_OK)
+            code = kp_cli_key_write(ctx, fmt, c, key, kpass, kpasslen, strength, out_file);
+        kp_secure_free(key);
+        goto done;
     }
     if (json) {
         st = kp_export_result_json(&out, r);
@@ -194,6 +237,7 @@ done:
     kp_export_result_free(r);
     kp_buf_release(&out);
     kp_cli_passphrase_free(pass);
+    kp_cli_passphrase_free(kpass);
     kp_secure_free(secret);
     kp_cli_free(ctxfile, ctxlen, 0);
     kp_cli_free(resp, resplen, 0);

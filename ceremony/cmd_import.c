@@ -7,10 +7,11 @@
 #include "audit_hook.h"
 #include "commands.h"
 #include "io.h"
+#include "key_cli.h"
 
 /* The import.prepared event: the public key (never the key), scheme, signers, the request's hash. */
 static int record_import(kp_cli_audit *audit, kp_ctx *ctx, const kp_signers *signers, kp_curve c, kp_protocol p,
-                         unsigned t, const uint8_t *key, const kp_buf *request)
+                         unsigned t, const uint8_t *key, const kp_buf *request, const kp_cli_key_in *in)
 {
     if (audit->h == NULL) return KP_EXIT_OK;
     uint8_t pub[KP_PUBKEY_MAX_BYTES], h[32];
@@ -33,8 +34,22 @@ static int record_import(kp_cli_audit *audit, kp_ctx *ctx, const kp_signers *sig
         if (i) kp_buf_addstr(&d, ",");
         kp_buf_addjstr(&d, id, strlen(id));
     }
-    st = kp_buf_addstr(&d, "]}");
-    int code = st == KP_OK ? kp_cli_audit_record(audit, "import.prepared", NULL, (const char *)pubhex.data, NULL, 0,
+    /* where the key came from, and the addresses the operators confirmed (nothing secret) */
+    kp_buf_addstr(&d, "],\"keyFormat\":");
+    kp_buf_addjstr(&d, in->format ? in->format : "hex", strlen(in->format ? in->format : "hex"));
+    if (in->path) {
+        kp_buf_addstr(&d, ",\"path\":");
+        kp_buf_addjstr(&d, in->path, strlen(in->path));
+    }
+    kp_buf_addstr(&d, ",");
+    int code = kp_cli_key_addresses_json(ctx, &d, c, (int)p, pub, pub_len);
+    if (code != KP_EXIT_OK) {
+        kp_buf_release(&pubhex);
+        kp_buf_release(&d);
+        return code;
+    }
+    st = kp_buf_addstr(&d, "}");
+    code = st == KP_OK ? kp_cli_audit_record(audit, "import.prepared", NULL, (const char *)pubhex.data, NULL, 0,
                                                  (const char *)d.data)
                            : kp_cli_fail(st, "import prepare");
     kp_buf_release(&pubhex);
@@ -53,8 +68,10 @@ int kp_cmd_import_prepare(kp_ctx *ctx, int argc, char **argv)
                                          {"name", required_argument, NULL, 'n'},
                                          {"cluster", required_argument, NULL, 'C'},
                                          KP_AUDIT_LONG_OPTIONS,
+                                         KP_KEY_LONG_OPTIONS,
                                          {NULL, 0, NULL, 0}};
     kp_cli_audit audit = {0};
+    kp_cli_key_in kin = {0};
     const char *signers_file = NULL, *curve_name = NULL, *protocol_name = NULL, *key_file = NULL, *name = NULL,
                *cluster = NULL, *format = "hex";
     unsigned long t = 3;
@@ -63,7 +80,7 @@ int kp_cmd_import_prepare(kp_ctx *ctx, int argc, char **argv)
     opterr = 0;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         char *end;
-        if (kp_cli_audit_option(&audit, o, optarg)) continue;
+        if (kp_cli_audit_option(&audit, o, optarg) || kp_cli_key_option(&kin, o, optarg)) continue;
         switch (o) {
         case 's': signers_file = optarg; break;
         case 'c': curve_name = optarg; break;
@@ -87,8 +104,6 @@ int kp_cmd_import_prepare(kp_ctx *ctx, int argc, char **argv)
     if (key_file == NULL)
         return kp_cli_usage("import prepare: %s is required (the key is never taken from the command line)",
                             "--key-file FILE|-");
-    if (strcmp(format, "hex") != 0 && strcmp(format, "ed25519-seed") != 0)
-        return kp_cli_usage("--key-format must be hex or ed25519-seed, not \"%s\"", format);
 
     kp_curve c;
     kp_protocol p;
@@ -96,16 +111,18 @@ int kp_cmd_import_prepare(kp_ctx *ctx, int argc, char **argv)
     if ((st = kp_curve_from_name(&c, curve_name)) != KP_OK) return kp_cli_fail(st, "--curve");
     if ((st = kp_protocol_from_name(&p, protocol_name)) != KP_OK || (st = kp_scheme_check(p, c)) != KP_OK)
         return kp_cli_fail(st, "--protocol");
-    if (strcmp(format, "ed25519-seed") == 0 && c != KP_CURVE_ED25519)
-        return kp_cli_usage("--key-format ed25519-seed needs --curve ed25519, not %s", curve_name);
+    kin.format = format;
+    kin.file = key_file;
+    kp_key_format fmt;
+    int code = kp_cli_key_in_check(&kin, c, &fmt);
+    if (code != KP_EXIT_OK) return code;
 
-    unsigned char *sj = NULL, *kf = NULL;
-    size_t sjlen = 0, kflen = 0;
+    unsigned char *sj = NULL;
+    size_t sjlen = 0;
     kp_signers *signers = NULL;
     uint8_t *key = kp_secure_alloc(64);
     kp_buf out;
     kp_buf_init(&out, 0);
-    int code;
     if (key == NULL) {
         code = kp_cli_error(KP_EXIT_INTERNAL, "out of memory");
         goto done;
@@ -115,26 +132,23 @@ int kp_cmd_import_prepare(kp_ctx *ctx, int argc, char **argv)
         code = kp_cli_fail(st, signers_file);
         goto done;
     }
-    if ((code = kp_cli_read_file(key_file, 4096, 1, &kf, &kflen)) != KP_EXIT_OK) goto done;
-    if ((code = kp_cli_audit_begin(ctx, &audit)) != KP_EXIT_OK) goto done;
-    const char *where = strcmp(key_file, "-") == 0 ? "standard input" : key_file;
-    if (strcmp(format, "hex") == 0) {
-        st = kp_scalar_from_hex(key, c, (const char *)kf, kflen);
-    } else {
-        /* An RFC 8032 seed: any 32 bytes, given as exactly 64 hex digits. */
-        if ((st = kp_bytes_from_hex(key + 32, 32, (const char *)kf, kflen)) == KP_OK)
-        st = kp_ed25519_seed_to_scalar(key, key + 32);
-    }
-    if (st != KP_OK) {
-        code = kp_cli_fail(st, where);
+    kp_curve kc;
+    uint8_t pub[KP_PUBKEY_MAX_BYTES];
+    size_t pub_len;
+    /* any input format (key_cli.h); the key's public key and addresses are shown before the request is written */
+    if ((code = kp_cli_key_read(ctx, &kin, c, &kc, key)) != KP_EXIT_OK) goto done;
+    if ((st = kp_public_key(ctx, pub, &pub_len, c, key)) != KP_OK) {
+        code = kp_cli_fail(st, "import prepare");
         goto done;
     }
+    if ((code = kp_cli_key_report(ctx, "importing", c, (int)p, pub, pub_len)) != KP_EXIT_OK) goto done;
+    if ((code = kp_cli_audit_begin(ctx, &audit)) != KP_EXIT_OK) goto done;
     if ((st = kp_import_prepare(ctx, &out, signers, c, p, (unsigned)t, name, key)) != KP_OK ||
         (st = kp_buf_addstr(&out, "\n")) != KP_OK) {
         code = kp_cli_fail(st, "import prepare");
         goto done;
     }
-    if ((code = record_import(&audit, ctx, signers, c, p, (unsigned)t, key, &out)) != KP_EXIT_OK) goto done;
+    if ((code = record_import(&audit, ctx, signers, c, p, (unsigned)t, key, &out, &kin)) != KP_EXIT_OK) goto done;
     code = kp_cli_stdout(out.data, out.len);
 done:
     kp_cli_audit_end(&audit);
@@ -142,6 +156,5 @@ done:
     kp_signers_free(signers);
     kp_secure_free(key);
     kp_cli_free(sj, sjlen, 0);
-    kp_cli_free(kf, kflen, 1);
     return code;
 }

@@ -17,11 +17,18 @@ static const char USAGE[] =
     "  keyport export init --context FILE [--passphrase-file FILE] [--no-delete] [--kdf STRENGTH]\n"
     "      write a sealed export context and print the body of POST /keys/{keyId}/export\n"
     "  keyport export recover --context FILE [--passphrase-file FILE] --response FILE [--json]\n"
+    "         [--out-format FMT [--key-passphrase-file FILE] [--kdf STRENGTH]] [--out FILE]\n"
     "      decrypt the signers' shares, recombine, check against publicKey, print the private key\n"
     "Import (offline):\n"
     "  keyport import prepare --signers FILE --curve CURVE --protocol PROTOCOL --key-file FILE|-\n"
-    "         [--key-format hex|ed25519-seed] [--min-signers N] [--name NAME] [--cluster ID]\n"
+    "         [--key-format FMT [--path P] [--key-passphrase-file FILE]] [--min-signers N] [--name NAME]\n"
+    "         [--cluster ID]\n"
     "      split the key, encrypt each share to its signer, print the body of POST /keys/import\n"
+    "Key formats (offline):\n"
+    "  keyport key formats [--json]      the formats keys are read and written in\n"
+    "  keyport key show --format FMT [--key-file FILE|-] [--path P] [--curve CURVE] [--protocol P]\n"
+    "         [--key-passphrase-file FILE | --ask-key-passphrase] [--json]\n"
+    "      print the curve, public key and addresses of a key (nothing secret)\n"
     "Know Your Key (operators, approvals, the audit log):\n"
     "  keyport operator new --name NAME --out FILE [--passphrase-file FILE] [--kdf STRENGTH]\n"
     "  keyport operator show FILE\n"
@@ -105,6 +112,8 @@ int main(int argc, char **argv)
         code = kp_cmd_api(ctx, argc - 1, argv + 1);
     else if (strcmp(cmd, "credential") == 0)
         code = kp_cmd_credential(ctx, argc - 1, argv + 1);
+    else if (strcmp(cmd, "key") == 0)
+        code = kp_cmd_key(ctx, argc - 1, argv + 1);
     else
         code = kp_cli_usage("unknown command \"%s\"", argc > 2 && (strcmp(cmd, "export") == 0 || strcmp(cmd, "import") == 0)
                                                           ? sub : cmd);

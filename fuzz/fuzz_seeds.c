@@ -26,6 +26,93 @@ static int put(const char *dir, const char *target, const char *name, const void
     return fclose(f) != 0;
 }
 
+/* Seeds for the key-format targets: codecs, key texts, a keystore and a mnemonic. */
+static int key_format_seeds(kp_ctx *ctx, const char *dir)
+{
+    /* BIP-32 test vector 1, chain m (public test data) */
+    static const char XPRV[] =
+        "xprv9s21ZrQH143K3QTDL4LXw2F7HEK3wJUD2nW2nRk4stbPy6cq3jPPqjiChkVvvNKmPGJxWUtg6LnF5kejMRNNU3TGtRBeJgk33yuGBxrMPHi";
+    static const char XPUB[] =
+        "xpub661MyMwAqRbcFtXgS5sYJABqqG9YLmC4Q1Rdap9gSE8NqtwybGhePY2gZ29ESFjqJoCu1Rupje8YtGqsefD265TMg7usUDFdp6W1EGMcet8";
+    /* go-ethereum accounts/keystore/testdata/very-light-scrypt.json (passphrase "") */
+    static const char KEYSTORE[] =
+        "{\"address\":\"45dea0fb0bba44f4fcf290bba71fd57d7117cbb8\",\"crypto\":{\"cipher\":\"aes-128-ctr\",\"ciphertext\":"
+        "\"b87781948a1befd247bff51ef4063f716cf6c2d3481163e9a8f42e1f9bb74145\",\"cipherparams\":{\"iv\":"
+        "\"dc4926b48a105133d2f16b96833abf1e\"},\"kdf\":\"scrypt\",\"kdfparams\":{\"dklen\":32,\"n\":2,\"p\":1,\"r\":8,"
+        "\"salt\":\"004244bbdc51cadda545b1cfa43cff9ed2ae88e08c61f1479dbb45410722f8f0\"},\"mac\":"
+        "\"39990c1684557447940d4c69e06b1b82b2aceacb43f284df65c956daf3046b85\"},\"id\":\"ce541d8d-c79b-40f8-9f8c-20f59616faba\","
+        "\"version\":3}";
+    static const char MNEMONIC[] = "\x10m/44'/60'/0'/0/0"
+                                   "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+    int bad = 0;
+    uint8_t k[32], seed[32], pk[32], sk[64], pub[KP_PUBKEY_MAX_BYTES];
+    size_t pl;
+    kp_buf b;
+    kp_buf_init(&b, 0);
+    bad |= put(dir, "fuzz_keccak", "abc", "abc", 3);
+    bad |= put(dir, "fuzz_keystore", "very-light-scrypt.json", KEYSTORE, sizeof KEYSTORE - 1);
+    bad |= put(dir, "fuzz_mnemonic", "mnemonic.txt", MNEMONIC, sizeof MNEMONIC - 1);
+    bad |= put(dir, "fuzz_base58", "xprv.txt", XPRV, sizeof XPRV - 1);
+    if (kp_scalar_random(k, KP_CURVE_SECP256K1) != KP_OK || kp_public_key(ctx, pub, &pl, KP_CURVE_SECP256K1, k) != KP_OK)
+        return 1;
+    /* key texts: the first byte picks the format (fuzz_key_text.c) */
+    static const struct { uint8_t sel; kp_key_format f; kp_curve c; const char *name; } W[] = {
+        {0x00, KP_KEYFMT_HEX, KP_CURVE_SECP256K1, "hex.txt"}, {0x02, KP_KEYFMT_WIF, KP_CURVE_SECP256K1, "wif.txt"},
+        {0x03, KP_KEYFMT_WIF_TESTNET, KP_CURVE_SECP256K1, "wif-testnet.txt"}};
+    for (size_t i = 0; i < 3; i++) {
+        kp_buf_reset(&b);
+        kp_buf_add(&b, &W[i].sel, 1);
+        if (kp_key_write(ctx, &b, W[i].f, W[i].c, k, NULL, 0, KP_KDF_INTERACTIVE) != KP_OK) return 1;
+        bad |= put(dir, "fuzz_key_text", W[i].name, b.data, b.len);
+        bad |= put(dir, "fuzz_base58", W[i].name, b.data + 1, b.len - 2);
+    }
+    kp_buf_reset(&b);
+    kp_buf_addstr(&b, "\x44");
+    kp_buf_addstr(&b, XPRV);
+    bad |= put(dir, "fuzz_key_text", "xprv.txt", b.data, b.len);
+    kp_buf_reset(&b);
+    kp_buf_addstr(&b, "\x25");
+    kp_buf_addstr(&b, XPUB);
+    bad |= put(dir, "fuzz_key_text", "xpub.txt", b.data, b.len);
+    kp_random_bytes(seed, sizeof seed);
+    crypto_sign_seed_keypair(pk, sk, seed);
+    kp_buf_reset(&b);
+    kp_buf_addstr(&b, "\x01");
+    kp_buf_addhex(&b, seed, 32);
+    bad |= put(dir, "fuzz_key_text", "ed25519-seed.txt", b.data, b.len);
+    kp_buf_reset(&b);
+    kp_buf_addstr(&b, "\x06[");
+    for (int i = 0; i < 64; i++) {
+        char n[8];
+        snprintf(n, sizeof n, "%s%u", i ? "," : "", sk[i]); /* libsodium's sk is seed || public key */
+        kp_buf_addstr(&b, n);
+    }
+    kp_buf_addstr(&b, "]");
+    bad |= put(dir, "fuzz_key_text", "solana.json", b.data, b.len);
+    kp_buf_reset(&b);
+    kp_buf_addstr(&b, "\x07");
+    kp_base58_encode(&b, sk, 64);
+    bad |= put(dir, "fuzz_key_text", "solana-base58.txt", b.data, b.len);
+    kp_buf_reset(&b);
+    kp_buf_addstr(&b, "\x08");
+    if (kp_scalar_random(k, KP_CURVE_STARK) != KP_OK) return 1;
+    kp_buf_addhex(&b, k, 32);
+    bad |= put(dir, "fuzz_key_text", "stark.txt", b.data, b.len);
+    /* addresses */
+    kp_address a[KP_ADDRESS_MAX];
+    size_t na;
+    if (kp_addresses(ctx, a, &na, KP_CURVE_SECP256K1, 0, pub, pl) != KP_OK) return 1;
+    for (size_t i = 0; i < na; i++) {
+        char name[40];
+        snprintf(name, sizeof name, "%s.txt", a[i].kind);
+        if (strncmp(a[i].kind, "bitcoin", 7) == 0) bad |= put(dir, "fuzz_bech32", name, a[i].text, strlen(a[i].text));
+    }
+    bad |= put(dir, "fuzz_bech32", "bip173.txt", "A12UEL5L", 8);
+    kp_buf_release(&b);
+    kp_memzero(sk, sizeof sk);
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -164,6 +251,7 @@ int main(int argc, char **argv)
     kp_buf_release(&opfile);
     kp_signers_free(signers);
     kp_buf_release(&sj);
+    bad |= key_format_seeds(ctx, dir);
     if (bad) fprintf(stderr, "fuzz-seeds: cannot write into %s\n", dir);
     return bad;
 }

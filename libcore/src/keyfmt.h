@@ -45,6 +45,12 @@ kp_status kp_xkey_parse(const kp_ctx *ctx, kp_xkey *x, const char *s, size_t len
 void kp_trim(const char *s, size_t len, size_t *a, size_t *b);
 
 /* ---- keystores (keystore.c) */
+/* The most work a keystore may ask for: scrypt N·r·p (2^25 block mixes, a few seconds) or PBKDF2
+ * iterations (10^7 at most anyway). */
+#define KP_KEYSTORE_MAX_WORK (1u << 25)
+/* The same with a lower bound on the work, for the fuzz target. */
+kp_status kp_keystore_decrypt_bounded(const kp_ctx *ctx, uint8_t scalar[32], const char *json, size_t len,
+                                      const char *pass, size_t passlen, uint64_t max_work);
 kp_status kp_keystore_decrypt(const kp_ctx *ctx, uint8_t scalar[32], const char *json, size_t len, const char *pass,
                               size_t passlen);
 kp_status kp_keystore_encrypt(const kp_ctx *ctx, kp_buf *out, const uint8_t scalar[32], const char *pass,

@@ -49,7 +49,7 @@ static kp_status need_text(const kp_json *j, int obj, const char *key, const cha
     return KP_OK;
 }
 
-static kp_status read_kdf(const kp_json *j, int crypto, kdf_params *k)
+static kp_status read_kdf(const kp_json *j, int crypto, kdf_params *k, uint64_t max_work)
 {
     int kp;
     const char *kdf;
@@ -71,7 +71,7 @@ static kp_status read_kdf(const kp_json *j, int crypto, kdf_params *k)
             (st = kp_json_need_uint(j, kp, "p", 1, 64, "crypto.kdfparams.p", &k->p)) != KP_OK)
             return st == KP_ERR_FORMAT ? kp_fail(KP_ERR_KDF_PARAMS, "%s", kp_error_detail()) : st;
         /* N a power of two; at most 1 GiB of memory (128·N·r) and 2^25 block mixes (N·r·p). */
-        if ((k->n & (k->n - 1)) != 0 || (uint64_t)k->n * k->r > (1u << 23) || (uint64_t)k->n * k->r * k->p > (1u << 25))
+        if ((k->n & (k->n - 1)) != 0 || (uint64_t)k->n * k->r > (1u << 23) || (uint64_t)k->n * k->r * k->p > max_work)
             return kp_fail(KP_ERR_KDF_PARAMS,
                            "scrypt n=%u r=%u p=%u: n must be a power of two, n·r at most 2^23 and n·r·p at most 2^25",
                            k->n, k->r, k->p);
@@ -84,6 +84,7 @@ static kp_status read_kdf(const kp_json *j, int crypto, kdf_params *k)
             return st;
         if ((st = kp_json_need_uint(j, kp, "c", 1, 10000000, "crypto.kdfparams.c", &k->c)) != KP_OK)
             return kp_fail(KP_ERR_KDF_PARAMS, "%s", kp_error_detail());
+        if (k->c > max_work) return kp_fail(KP_ERR_KDF_PARAMS, "pbkdf2 c=%u is above this reader's bound", k->c);
         return KP_OK;
     }
     return kp_fail(KP_ERR_FORMAT, "crypto.kdf is \"%.*s\"; keyport reads scrypt and pbkdf2", (int)(kdflen > 32 ? 32 : kdflen),
@@ -131,6 +132,12 @@ static void mac_of(uint8_t mac[32], const uint8_t *dk, const uint8_t *ct, size_t
 kp_status kp_keystore_decrypt(const kp_ctx *ctx, uint8_t scalar[32], const char *text, size_t len, const char *pass,
                               size_t passlen)
 {
+    return kp_keystore_decrypt_bounded(ctx, scalar, text, len, pass, passlen, KP_KEYSTORE_MAX_WORK);
+}
+
+kp_status kp_keystore_decrypt_bounded(const kp_ctx *ctx, uint8_t scalar[32], const char *text, size_t len,
+                                      const char *pass, size_t passlen, uint64_t max_work)
+{
     kp_json j;
     kp_status st;
     kdf_params k;
@@ -164,7 +171,7 @@ kp_status kp_keystore_decrypt(const kp_ctx *ctx, uint8_t scalar[32], const char 
         (st = hex_field(&j, cp, "iv", "crypto.cipherparams.iv", iv, 16, 16, &ivlen)) != KP_OK ||
         (st = hex_field(&j, crypto, "ciphertext", "crypto.ciphertext", ct, 1, 32, &ctlen)) != KP_OK ||
         (st = hex_field(&j, crypto, "mac", "crypto.mac", want, 32, 32, &maclen)) != KP_OK ||
-        (st = read_kdf(&j, crypto, &k)) != KP_OK)
+        (st = read_kdf(&j, crypto, &k, max_work)) != KP_OK)
         goto done;
     if ((dk = kp_secure_alloc(MAX_DK)) == NULL || (pt = kp_secure_alloc(32)) == NULL) {
         st = kp_fail(KP_ERR_NOMEM, "out of memory");
