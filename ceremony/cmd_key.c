@@ -60,6 +60,8 @@ int kp_cli_key_in_check(const kp_cli_key_in *in, kp_curve c, kp_key_format *fmt)
     if (c != 0 && !(f->in_curves & KP_CURVE_BIT(c)) && !(*fmt == KP_KEYFMT_XPUB && c == KP_CURVE_SECP256K1))
         return kp_cli_error(KP_EXIT_USAGE, "a %s key is a %s key, not %s", f->name, curves_of(f->in_curves, buf, sizeof buf),
                             kp_curve_name(c));
+    if (c == 0 && f->default_curve == 0)
+        return kp_cli_error(KP_EXIT_USAGE, "a %s key can be on any curve: give --curve secp256k1|ed25519|stark", f->name);
     if (f->path == 0 && in->path != NULL) return kp_cli_error(KP_EXIT_USAGE, "--path goes with mnemonic, stark-mnemonic, xprv and xpub keys, not %s", f->name);
     if (f->passphrase == 0 && (in->passfile != NULL || in->ask_passphrase))
         return kp_cli_error(KP_EXIT_USAGE, "a %s key has no passphrase (--key-passphrase-file, --ask-key-passphrase)", f->name);
