@@ -63,6 +63,9 @@ int kp_cli_key_in_check(const kp_cli_key_in *in, kp_curve c, kp_key_format *fmt)
     if (c == 0 && f->default_curve == 0)
         return kp_cli_error(KP_EXIT_USAGE, "a %s key can be on any curve: give --curve secp256k1|ed25519|stark", f->name);
     if (f->path == 0 && in->path != NULL) return kp_cli_error(KP_EXIT_USAGE, "--path goes with mnemonic, stark-mnemonic, xprv and xpub keys, not %s", f->name);
+    if (f->path == 2 && in->path == NULL)
+        return kp_cli_error(KP_EXIT_USAGE, "a %s key needs --path, e.g. \"m/44'/60'/0'/0/0\" (Ethereum), \"m/84'/0'/0'/0/0\" "
+                                           "(Bitcoin), \"m/44'/501'/0'/0'\" (Solana, --curve ed25519)", f->name);
     if (f->passphrase == 0 && (in->passfile != NULL || in->ask_passphrase))
         return kp_cli_error(KP_EXIT_USAGE, "a %s key has no passphrase (--key-passphrase-file, --ask-key-passphrase)", f->name);
     return KP_EXIT_OK;

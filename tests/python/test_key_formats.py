@@ -344,3 +344,28 @@ def test_import_audit_event_holds_format_path_and_addresses(kp):
     words = m.split()
     assert all(" ".join(words[i:i + 2]) not in text for i in range(11))  # no part of the mnemonic in the log
     kp.ok("audit", "verify", "log.jsonl")
+
+
+def test_mnemonic_from_standard_input_and_usage_errors(kp):
+    m = mnemonic(12)
+    seed = Bip39SeedGenerator(m).Generate()
+    want = acct(Bip44.FromSeed(seed, Bip44Coins.ETHEREUM), 0).PublicKey().ToAddress()
+    r = kp.ok("key", "show", "--format", "mnemonic", "--key-file", "-", "--path", "m/44'/60'/0'/0/0",
+              stdin=(m + "\n").encode())
+    assert want in r.out.decode()
+    kf = kp.write("m.txt", m)
+    kp.fail("key", "show", "--format", "mnemonic", "--key-file", kf, codes=H.EXIT_USAGE)  # no path
+    kp.fail("key", "show", "--format", "hex", "--key-file", kf, codes=H.EXIT_USAGE)  # no curve
+    kp.fail("key", "show", "--format", "wif", "--key-file", kf, "--path", "m/0", codes=H.EXIT_USAGE)
+    kp.fail("key", "show", "--format", "wif", "--key-file", kf, "--curve", "stark", codes=H.EXIT_USAGE)
+    kp.fail("key", "show", "--key-file", kf, codes=H.EXIT_USAGE)  # no format
+    kp.fail("key", "frobnicate", codes=H.EXIT_USAGE)
+
+
+def test_export_hex_to_a_file(kp, export_ctx):
+    k = W.SECP256K1.random_scalar(random.Random("hex-out"))
+    out = kp.path("k.hex")
+    r = _recover(kp, export_ctx, W.SECP256K1, "CGGMP21", k, "--out", out)
+    assert r.rc == 0 and r.out == b"", r.describe()
+    assert out.read_text() == "%064x\n" % k
+    assert Account.from_key(k.to_bytes(32, "big")).address in r.err
