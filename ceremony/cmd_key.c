@@ -81,7 +81,10 @@ static int secret_from_file(const char *path, unsigned char **out, size_t *len)
     return KP_EXIT_OK;
 }
 
-int kp_cli_key_read(kp_ctx *ctx, const kp_cli_key_in *in, kp_curve want, kp_curve *c, uint8_t key[32])
+/* Reads the key's text and passphrase and parses it: into key (kp_key_parse), or, when pub is not
+ * NULL, into its public key only (kp_key_public, which also derives from xpubs and along M/ paths). */
+static int read_key(kp_ctx *ctx, const kp_cli_key_in *in, kp_curve want, kp_curve *c, uint8_t *key, uint8_t *pub,
+                    size_t *pub_len)
 {
     kp_key_format fmt;
     int code = kp_cli_key_in_check(in, want, &fmt);
@@ -123,7 +126,8 @@ int kp_cli_key_read(kp_ctx *ctx, const kp_cli_key_in *in, kp_curve want, kp_curv
     }
     if (code != KP_EXIT_OK) goto done;
     kp_key_params p = {want, in->path, (const char *)pass, plen};
-    kp_status st = kp_key_parse(ctx, c, key, fmt, &p, text, tlen);
+    kp_status st = pub != NULL ? kp_key_public(ctx, c, pub, pub_len, fmt, &p, text, tlen)
+                               : kp_key_parse(ctx, c, key, fmt, &p, text, tlen);
     if (st != KP_OK) {
         const char *d = kp_error_detail();
         code = kp_cli_error(kp_cli_exit_code(st), "%s: %s", st == KP_ERR_PATH && in->path ? "--path" : where,
@@ -134,6 +138,11 @@ done:
     else kp_cli_free(text, tlen, text_secure);
     kp_cli_free(pass, plen, 1);
     return code;
+}
+
+int kp_cli_key_read(kp_ctx *ctx, const kp_cli_key_in *in, kp_curve want, kp_curve *c, uint8_t key[32])
+{
+    return read_key(ctx, in, want, c, key, NULL, NULL);
 }
 
 int kp_cli_key_report(kp_ctx *ctx, const char *what, kp_curve c, int protocol, const uint8_t *pub, size_t pub_len)
@@ -233,13 +242,26 @@ static int key_formats(int argc, char **argv)
                         f->path == 2 ? "required" : f->path ? "optional" : "none",
                         f->passphrase == 2 ? "required" : f->passphrase ? "optional" : "none");
             kp_buf_addjstr(&b, f->summary, strlen(f->summary));
-            kp_buf_addstr(&b, ",\"refusal\":");
+            kp_buf_addstr(&b, ",\"aliases\":[");
+            for (const char *a = f->aliases; a != NULL && *a;) {
+                const char *e = strchr(a, ',');
+                size_t len = e ? (size_t)(e - a) : strlen(a);
+                if (a != f->aliases) kp_buf_addstr(&b, ",");
+                kp_buf_addjstr(&b, a, len);
+                a = e ? e + 1 : a + len;
+            }
+            kp_buf_addstr(&b, "],\"refusal\":");
             if (f->refusal) kp_buf_addjstr(&b, f->refusal, strlen(f->refusal));
             else kp_buf_addstr(&b, "null");
             kp_buf_addstr(&b, "}");
         } else {
             addf(&b, "%-17s %-25s %-25s ", f->name, f->id == KP_KEYFMT_XPUB ? "secp256k1 (show only)" : in, out);
             kp_buf_addstr(&b, f->summary);
+            if (f->aliases) {
+                kp_buf_addstr(&b, " (also: ");
+                kp_buf_addstr(&b, f->aliases);
+                kp_buf_addstr(&b, ")");
+            }
             kp_buf_addstr(&b, "\n");
             if (f->refusal) {
                 addf(&b, "%-17s %-25s %-25s not written: ", "", "", "");
@@ -296,25 +318,8 @@ static int key_show(kp_ctx *ctx, int argc, char **argv)
     if (code != KP_EXIT_OK) return code;
     uint8_t pub[KP_PUBKEY_MAX_BYTES];
     size_t pub_len = 0;
-    uint8_t *key = kp_secure_alloc(32);
-    if (key == NULL) return kp_cli_error(KP_EXIT_INTERNAL, "out of memory");
-    if (fmt == KP_KEYFMT_XPUB) {
-        unsigned char *text = NULL;
-        size_t tlen = 0;
-        if (in.file == NULL) code = kp_cli_usage("key show: %s is required for an xpub", "--key-file FILE|-");
-        else code = kp_cli_read_file(in.file, KEY_FILE_MAX, 0, &text, &tlen);
-        if (code == KP_EXIT_OK) {
-            kp_key_params kp = {want, in.path, NULL, 0};
-            if ((st = kp_key_public(ctx, &c, pub, &pub_len, fmt, &kp, text, tlen)) != KP_OK)
-                code = kp_cli_fail(st, st == KP_ERR_PATH && in.path ? "--path" : strcmp(in.file, "-") == 0 ? "standard input" : in.file);
-        }
-        kp_cli_free(text, tlen, 0);
-    } else if ((code = kp_cli_key_read(ctx, &in, want, &c, key)) == KP_EXIT_OK &&
-               (st = kp_public_key(ctx, pub, &pub_len, c, key)) != KP_OK) {
-        code = kp_cli_fail(st, "key show");
-    }
-    kp_secure_free(key);
-    if (code != KP_EXIT_OK) return code;
+    /* only the public key leaves the library: the secret is parsed and dropped inside kp_key_public */
+    if ((code = read_key(ctx, &in, want, &c, NULL, pub, &pub_len)) != KP_EXIT_OK) return code;
     if (p != 0 && (st = kp_scheme_check(p, c)) != KP_OK) return kp_cli_error(KP_EXIT_USAGE, "--protocol: %s", kp_error_detail());
     kp_buf b;
     kp_buf_init(&b, 0);

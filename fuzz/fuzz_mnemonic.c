@@ -14,7 +14,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     path[cut] = 0;
     uint32_t steps[KP_PATH_MAX_STEPS];
     size_t n;
-    if (kp_path_parse(steps, KP_PATH_MAX_STEPS, &n, path) == KP_OK && n > KP_PATH_MAX_STEPS) abort();
+    int pub_only;
+    if (kp_path_parse(steps, KP_PATH_MAX_STEPS, &n, &pub_only, path) == KP_OK && (n > KP_PATH_MAX_STEPS || pub_only != (path[0] == 'M')))
+        abort();
     free(path);
     const char *m = (const char *)data + 1 + cut;
     size_t len = size - 1 - cut;

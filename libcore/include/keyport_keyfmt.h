@@ -14,7 +14,8 @@
  *   of the list is suggested ("word 5 of 12 is not in the BIP-39 English list; nearest: ...").
  * - Derivation paths: "m", or "m/" then steps separated by '/', each a decimal index below 2^31
  *   without leading zeros, hardened when followed by ', h or H. For an xprv or xpub the path is
- *   relative to that key ("m/0/1" or "0/1").
+ *   relative to that key ("m/0/1" or "0/1"). "M" instead of "m" asks for BIP-32 public derivation
+ *   (the public key first, then non-hardened steps only), which gives a public key alone.
  */
 #ifndef KEYPORT_KEYFMT_H
 #define KEYPORT_KEYFMT_H
@@ -42,7 +43,8 @@ typedef enum kp_bech32_encoding { KP_BECH32 = 1, KP_BECH32M = 2 } kp_bech32_enco
  *  hrp: lower-case printable ASCII. Total length at most 90. */
 KP_API kp_status kp_bech32_encode(kp_buf *out, const char *hrp, const uint8_t *data5, size_t len, kp_bech32_encoding enc);
 /** Decodes a bech32 or bech32m string (either case, not mixed). Out: hrp (lower case, NUL-terminated),
- *  data5 (*len 5-bit values, checksum removed), *enc. Returns KP_OK, KP_ERR_BECH32, KP_ERR_CHECKSUM. */
+ *  data5 (*len 5-bit values, checksum removed), *enc. Returns KP_OK, KP_ERR_BECH32, KP_ERR_CHECKSUM
+ *  (hrp and data5 zeroed). */
 KP_API kp_status kp_bech32_decode(char hrp[84], uint8_t data5[90], size_t *len, kp_bech32_encoding *enc,
                                   const char *s, size_t slen);
 /** Appends the segwit address of a witness program: version 0 with bech32 (20 or 32 bytes),
@@ -59,8 +61,8 @@ KP_API kp_status kp_segwit_address_decode(unsigned *version, uint8_t program[40]
 typedef enum kp_key_format {
     KP_KEYFMT_HEX = 1,              /* in/out: big-endian scalar, up to 64 hex digits, any curve */
     KP_KEYFMT_ED25519_SEED = 2,     /* in: an RFC 8032 seed, 64 hex digits (out: refused) */
-    KP_KEYFMT_WIF = 3,              /* in: WIF, mainnet or testnet, compressed or not; out: mainnet, compressed */
-    KP_KEYFMT_WIF_TESTNET = 4,      /* out: testnet WIF, compressed */
+    KP_KEYFMT_WIF = 3,              /* in/out: mainnet WIF (read compressed or not; written compressed) */
+    KP_KEYFMT_WIF_TESTNET = 4,      /* in/out: testnet WIF, the same way */
     KP_KEYFMT_MNEMONIC = 5,         /* in: BIP-39 + path: BIP-32 (secp256k1), SLIP-10 (ed25519), EIP-2645 (stark) */
     KP_KEYFMT_XPRV = 6,             /* in: xprv/tprv (also yprv/zprv and testnet twins) + optional path (out: refused) */
     KP_KEYFMT_XPUB = 7,             /* public only (kp_key_public): xpub/tpub/ypub/zpub + non-hardened path */
@@ -84,12 +86,13 @@ typedef struct kp_key_format_info {
     int passphrase;        /* 2: required (keystore), 1: optional (BIP-39), 0: none */
     const char *summary;   /* one line */
     const char *refusal;   /* when not an output format: why (NULL otherwise) */
+    const char *aliases;   /* other names it is known by, comma-separated (NULL: none) */
 } kp_key_format_info;
 
 /** The number of formats, and the i-th (NULL past the end). Static data; thread-safe. */
 KP_API size_t kp_key_format_count(void);
 KP_API const kp_key_format_info *kp_key_format_get(size_t i);
-/** The format of a name. Returns KP_OK or KP_ERR_KEY_FORMAT (the detail lists the names). */
+/** The format of a name or alias. Returns KP_OK or KP_ERR_KEY_FORMAT (the detail lists the names). */
 KP_API kp_status kp_key_format_from_name(kp_key_format *out, const char *name);
 /** The format's table entry (NULL for an unknown one). */
 KP_API const kp_key_format_info *kp_key_format_info_of(kp_key_format f);
@@ -113,7 +116,8 @@ KP_API kp_status kp_key_parse(const kp_ctx *ctx, kp_curve *curve, uint8_t scalar
                               const kp_key_params *params, const uint8_t *in, size_t len);
 
 /** Reads a key and gives only its public key (wire form, as kp_public_key): every input format,
- *  and KP_KEYFMT_XPUB, which derives along non-hardened steps only (KP_ERR_PATH otherwise).
+ *  and KP_KEYFMT_XPUB, which derives along non-hardened steps only (KP_ERR_PATH otherwise); a
+ *  secp256k1 mnemonic or xprv with a path that starts with "M" derives publicly the same way.
  *  Out: *curve, pub (KP_PUBKEY_MAX_BYTES), *pub_len. Returns as kp_key_parse. */
 KP_API kp_status kp_key_public(const kp_ctx *ctx, kp_curve *curve, uint8_t *pub, size_t *pub_len, kp_key_format fmt,
                                const kp_key_params *params, const uint8_t *in, size_t len);
@@ -134,8 +138,9 @@ KP_API kp_status kp_key_write(const kp_ctx *ctx, kp_buf *out, kp_key_format fmt,
 /* ---------------------------------------------------------------- pieces of the formats */
 
 /** Parses a derivation path into steps (hardened ones with bit 31 set). steps holds cap entries.
- *  Returns KP_OK or KP_ERR_PATH (naming the step). */
-KP_API kp_status kp_path_parse(uint32_t *steps, size_t cap, size_t *n, const char *path);
+ *  *public_only gets 1 for a path that starts with "M" (public derivation), else 0; public_only may
+ *  be NULL, and then such a path is refused. Returns KP_OK or KP_ERR_PATH (naming the step). */
+KP_API kp_status kp_path_parse(uint32_t *steps, size_t cap, size_t *n, int *public_only, const char *path);
 
 /** A BIP-39 mnemonic (any white space between words; NFKD applied) and passphrase (may be NULL)
  *  to the 64-byte seed. The words must be in the English list and the checksum must hold.

@@ -57,10 +57,25 @@ kp_status kp_bech32_encode(kp_buf *out, const char *hrp, const uint8_t *data5, s
     return kp_buf_add(out, s, n);
 }
 
+static kp_status bech32_decode(char hrp[84], uint8_t data5[90], size_t *len, kp_bech32_encoding *enc, const char *s,
+                               size_t slen);
+
 kp_status kp_bech32_decode(char hrp[84], uint8_t data5[90], size_t *len, kp_bech32_encoding *enc, const char *s,
                            size_t slen)
 {
     KP_ARG_CHECK(NULL, hrp != NULL && data5 != NULL && len != NULL && enc != NULL && (s != NULL || slen == 0));
+    kp_status st = bech32_decode(hrp, data5, len, enc, s, slen);
+    if (st != KP_OK) {
+        memset(hrp, 0, 84);
+        memset(data5, 0, 90);
+        *len = 0;
+    }
+    return st;
+}
+
+static kp_status bech32_decode(char hrp[84], uint8_t data5[90], size_t *len, kp_bech32_encoding *enc, const char *s,
+                               size_t slen)
+{
     int lower = 0, upper = 0;
     *len = 0;
     hrp[0] = 0;
@@ -165,6 +180,7 @@ kp_status kp_segwit_address_decode(unsigned *version, uint8_t program[40], size_
     if (!convert_bits(program, len, 40, 8, d + 1, dlen - 1, 5, 0) || *len < 2 || *len > 40 ||
         (d[0] == 0 && *len != 20 && *len != 32)) {
         *len = 0;
+        memset(program, 0, 40);
         return kp_fail(KP_ERR_BECH32, "not a valid witness program for version %u", d[0]);
     }
     *version = d[0];

@@ -12,13 +12,17 @@
 #include "field.h"
 #include "keyfmt.h"
 
-kp_status kp_path_parse(uint32_t *steps, size_t cap, size_t *n, const char *path)
+kp_status kp_path_parse(uint32_t *steps, size_t cap, size_t *n, int *public_only, const char *path)
 {
     KP_ARG_CHECK(NULL, steps != NULL && n != NULL && path != NULL);
     const char *p = path;
     size_t k = 0;
     *n = 0;
-    if (p[0] == 'm') {
+    if (public_only != NULL) *public_only = p[0] == 'M';
+    if (p[0] == 'M' && public_only == NULL)
+        return kp_fail(KP_ERR_PATH, "a path that starts with M asks for public derivation, which gives no private key; "
+                                    "write m/... for the private key");
+    if (p[0] == 'm' || p[0] == 'M') {
         p++;
         if (*p == 0) return KP_OK;
         if (*p != '/') return kp_fail(KP_ERR_PATH, "a path is \"m\" or starts with \"m/\"");
@@ -142,7 +146,8 @@ kp_status kp_xkey_derive(const kp_ctx *ctx, kp_xkey *x, const uint32_t *steps, s
         }
         if (!x->is_private && hard) {
             st = kp_fail(KP_ERR_PATH,
-                         "path step %zu (\"%s\") is hardened, but a public key (xpub) derives only non-hardened children",
+                         "path step %zu (\"%s\") is hardened, but a public derivation (an xpub, or a path that starts "
+                         "with M) derives only non-hardened children",
                          i + 1, name);
             break;
         }

@@ -30,34 +30,34 @@ static const char NO_MNEMONIC[] =
 
 static const kp_key_format_info FORMATS[] = {
     {KP_KEYFMT_HEX, "hex", SECP | ED | STARK, SECP | ED | STARK, 0, 0, 0,
-     "a big-endian scalar, up to 64 hex digits (0x allowed), on any curve", NULL},
+     "a big-endian scalar, up to 64 hex digits (0x allowed), on any curve", NULL, "scalar"},
     {KP_KEYFMT_ED25519_SEED, "ed25519-seed", ED, 0, KP_CURVE_ED25519, 0, 0,
-     "an RFC 8032 Ed25519 seed, 64 hex digits; imported as its signing scalar", NO_SEED},
+     "an RFC 8032 Ed25519 seed, 64 hex digits; imported as its signing scalar", NO_SEED, "rfc8032-seed"},
     {KP_KEYFMT_WIF, "wif", SECP, SECP, KP_CURVE_SECP256K1, 0, 0,
-     "Bitcoin WIF, mainnet (5…, K…, L…); written compressed", NULL},
+     "Bitcoin WIF, mainnet (5…, K…, L…); written compressed", NULL, NULL},
     {KP_KEYFMT_WIF_TESTNET, "wif-testnet", SECP, SECP, KP_CURVE_SECP256K1, 0, 0,
-     "Bitcoin WIF, testnet (9…, c…); written compressed", NULL},
+     "Bitcoin WIF, testnet (9…, c…); written compressed", NULL, NULL},
     {KP_KEYFMT_MNEMONIC, "mnemonic", SECP | ED | STARK, 0, KP_CURVE_SECP256K1, 2, 1,
      "BIP-39 English mnemonic (+ optional passphrase) and --path: BIP-32 for secp256k1, SLIP-10 for ed25519 "
-     "(hardened steps only), EIP-2645 with grinding for stark", NO_MNEMONIC},
+     "(hardened steps only), EIP-2645 with grinding for stark", NO_MNEMONIC, "bip39"},
     {KP_KEYFMT_XPRV, "xprv", SECP | STARK, 0, KP_CURVE_SECP256K1, 1, 0,
-     "BIP-32 extended private key (xprv, tprv, yprv, zprv), with an optional further --path", NO_XPRV},
+     "BIP-32 extended private key (xprv, tprv, yprv, zprv), with an optional further --path", NO_XPRV, "bip32,tprv,zprv"},
     {KP_KEYFMT_XPUB, "xpub", 0, 0, KP_CURVE_SECP256K1, 1, 0,
-     "BIP-32 extended public key (xpub, tpub, ypub, zpub) and a non-hardened --path: key show only", NULL},
+     "BIP-32 extended public key (xpub, tpub, ypub, zpub) and a non-hardened --path: key show only", NULL, "tpub,zpub"},
     {KP_KEYFMT_KEYSTORE, "keystore", SECP, SECP, KP_CURVE_SECP256K1, 0, 2,
-     "Ethereum keystore v3 (Web3 Secret Storage), scrypt or pbkdf2; written with scrypt", NULL},
+     "Ethereum keystore v3 (Web3 Secret Storage), scrypt or pbkdf2; written with scrypt", NULL, "keystore-v3,eth-keystore"},
     {KP_KEYFMT_SOLANA_KEYPAIR, "solana-keypair", ED, 0, KP_CURVE_ED25519, 0, 0,
-     "Solana keypair file (solana-keygen): a JSON array of 64 bytes, seed then public key", NO_SOLANA},
+     "Solana keypair file (solana-keygen): a JSON array of 64 bytes, seed then public key", NO_SOLANA, "solana-json"},
     {KP_KEYFMT_SOLANA_BASE58, "solana-base58", ED, 0, KP_CURVE_ED25519, 0, 0,
-     "Solana secret key in base58 (wallet export): the same 64 bytes", NO_SOLANA},
+     "Solana secret key in base58 (wallet export): the same 64 bytes", NO_SOLANA, "solana-secret"},
     {KP_KEYFMT_STARK_HEX, "stark-hex", STARK, STARK, KP_CURVE_STARK, 0, 0,
-     "a Stark private key in hex, below the Stark curve order", NULL},
+     "a Stark private key in hex, below the Stark curve order", NULL, "stark"},
     {KP_KEYFMT_STARK_MNEMONIC, "stark-mnemonic", STARK, 0, KP_CURVE_STARK, 2, 1,
      "BIP-39 mnemonic and an EIP-2645 --path (m/2645'/…), BIP-32 then grinding, as StarkEx and Starknet wallets do",
-     NO_MNEMONIC},
+     NO_MNEMONIC, "eip2645"},
     {KP_KEYFMT_ED25519_EXPANDED, "ed25519-expanded", 0, ED, KP_CURVE_ED25519, 0, 0,
      "out only: the 64-byte expanded Ed25519 secret, little-endian scalar then a prefix, as 128 hex digits; signs as "
-     "RFC 8032 does", NULL},
+     "RFC 8032 does", NULL, "expanded"},
 };
 #define NFORMATS (sizeof FORMATS / sizeof FORMATS[0])
 
@@ -78,13 +78,26 @@ const kp_key_format_info *kp_key_format_info_of(kp_key_format f)
     return NULL;
 }
 
+/* 1 if name is one of the comma-separated aliases. */
+static int alias_of(const char *aliases, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *a = aliases; a != NULL && *a;) {
+        const char *e = strchr(a, ',');
+        size_t len = e ? (size_t)(e - a) : strlen(a);
+        if (len == n && n > 0 && memcmp(a, name, n) == 0) return 1;
+        a = e ? e + 1 : a + len;
+    }
+    return 0;
+}
+
 kp_status kp_key_format_from_name(kp_key_format *out, const char *name)
 {
     KP_ARG_CHECK(NULL, out != NULL && name != NULL);
     char list[400];
     size_t n = 0;
     for (size_t i = 0; i < NFORMATS; i++) {
-        if (strcmp(FORMATS[i].name, name) == 0) {
+        if (strcmp(FORMATS[i].name, name) == 0 || alias_of(FORMATS[i].aliases, name)) {
             *out = FORMATS[i].id;
             return KP_OK;
         }
@@ -241,7 +254,7 @@ static kp_status parse_mnemonic(const kp_ctx *ctx, uint8_t scalar[32], kp_curve 
         st = kp_fail(KP_ERR_NOMEM, "out of memory");
         goto done;
     }
-    if ((st = kp_path_parse(steps, KP_PATH_MAX_STEPS, &n, kp->path)) != KP_OK ||
+    if ((st = kp_path_parse(steps, KP_PATH_MAX_STEPS, &n, NULL, kp->path)) != KP_OK ||
         (st = kp_bip39_seed(seed, s, len, kp->passphrase, kp->passphrase_len)) != KP_OK ||
         (st = kp_xkey_master(ctx, x, c == KP_CURVE_ED25519 ? KP_CURVE_ED25519 : KP_CURVE_SECP256K1, seed, 64)) != KP_OK ||
         (st = kp_xkey_derive(ctx, x, steps, n, kp->path)) != KP_OK)
@@ -261,7 +274,10 @@ static kp_status parse_xkey(const kp_ctx *ctx, kp_xkey *x, int want_private, con
     uint32_t steps[KP_PATH_MAX_STEPS];
     size_t n = 0;
     kp_status st;
-    if (kp->path != NULL && (st = kp_path_parse(steps, KP_PATH_MAX_STEPS, &n, kp->path)) != KP_OK) return st;
+    int public_only = 0;
+    if (kp->path != NULL && (st = kp_path_parse(steps, KP_PATH_MAX_STEPS, &n, want_private ? NULL : &public_only,
+                                                kp->path)) != KP_OK)
+        return st;
     if ((st = kp_xkey_parse(ctx, x, s, len)) != KP_OK) return st;
     if (want_private && !x->is_private) {
         kp_memzero(x, sizeof *x);
@@ -367,6 +383,51 @@ kp_status kp_key_parse(const kp_ctx *ctx, kp_curve *curve, uint8_t scalar[32], k
     return KP_OK;
 }
 
+/* BIP-32 public derivation N(...) from a mnemonic or an xprv along a path that starts with "M":
+ * the parent's public key, then non-hardened steps only. */
+static kp_status public_derivation(const kp_ctx *ctx, kp_curve *curve, uint8_t *pub, size_t *pub_len, kp_key_format fmt,
+                                   const kp_key_params *kp, const char *s, size_t len)
+{
+    const kp_key_format_info *f;
+    kp_curve c;
+    uint32_t steps[KP_PATH_MAX_STEPS];
+    size_t n;
+    int public_only;
+    kp_status st;
+    if ((st = check_params(&f, &c, fmt, kp, 0)) != KP_OK) return st;
+    if (c != KP_CURVE_SECP256K1)
+        return kp_fail(KP_ERR_PATH, "public derivation (a path that starts with M) exists for secp256k1 keys only: "
+                                    "SLIP-10 ed25519 has none, and a Stark key is ground from a private key");
+    if ((st = kp_path_parse(steps, KP_PATH_MAX_STEPS, &n, &public_only, kp->path)) != KP_OK) return st;
+    kp_xkey *x = kp_secure_alloc(sizeof *x);
+    uint8_t *seed = kp_secure_alloc(64);
+    if (x == NULL || seed == NULL) {
+        st = kp_fail(KP_ERR_NOMEM, "out of memory");
+    } else {
+        if (fmt == KP_KEYFMT_MNEMONIC) {
+            if ((st = kp_bip39_seed(seed, s, len, kp->passphrase, kp->passphrase_len)) == KP_OK)
+                st = kp_xkey_master(ctx, x, KP_CURVE_SECP256K1, seed, 64);
+        } else {
+            st = kp_xkey_parse(ctx, x, s, len);
+            if (st == KP_OK && !x->is_private)
+                st = kp_fail(KP_ERR_KEY_FORMAT, "this is an extended public key: read it with --format xpub");
+        }
+        if (st == KP_OK) {
+            kp_memzero(x->key, sizeof x->key); /* N(): from here on only the public key */
+            x->is_private = 0;
+            st = kp_xkey_derive(ctx, x, steps, n, kp->path);
+        }
+        if (st == KP_OK) {
+            memcpy(pub, x->pub, 33);
+            *pub_len = 33;
+            *curve = c;
+        }
+    }
+    kp_secure_free(x);
+    kp_secure_free(seed);
+    return st;
+}
+
 kp_status kp_key_public(const kp_ctx *ctx, kp_curve *curve, uint8_t *pub, size_t *pub_len, kp_key_format fmt,
                         const kp_key_params *params, const uint8_t *in, size_t len)
 {
@@ -377,6 +438,11 @@ kp_status kp_key_public(const kp_ctx *ctx, kp_curve *curve, uint8_t *pub, size_t
     *curve = 0;
     *pub_len = 0;
     memset(pub, 0, KP_PUBKEY_MAX_BYTES);
+    if (kp->path != NULL && kp->path[0] == 'M' && (fmt == KP_KEYFMT_MNEMONIC || fmt == KP_KEYFMT_XPRV)) {
+        kp_clear_error();
+        st = public_derivation(ctx, curve, pub, pub_len, fmt, kp, (const char *)in, len);
+        return st;
+    }
     if (fmt == KP_KEYFMT_XPUB) {
         const kp_key_format_info *f;
         kp_curve c;

@@ -267,7 +267,7 @@ static void derive_seed(kp_xkey *x, const char *seed_hex, const char *path)
     uint32_t steps[KP_PATH_MAX_STEPS];
     kpt_unhex(seed, n, seed_hex);
     KPT_ST(kp_xkey_master(ctx, x, KP_CURVE_SECP256K1, seed, n), KP_OK);
-    KPT_ST(kp_path_parse(steps, KP_PATH_MAX_STEPS, &ns, path), KP_OK);
+    KPT_ST(kp_path_parse(steps, KP_PATH_MAX_STEPS, &ns, NULL, path), KP_OK);
     KPT_ST(kp_xkey_derive(ctx, x, steps, ns, path), KP_OK);
 }
 
@@ -324,6 +324,18 @@ Test(keyfmt, bip32_public_derivation)
     KPT_ST(kp_key_public(ctx, &c, pub, &pl, KP_KEYFMT_XPUB, &p, (const uint8_t *)xpub0h, strlen(xpub0h)), KP_ERR_PATH);
     cr_assert(strstr(kp_error_detail(), "step 2") && strstr(kp_error_detail(), "hardened"), "%s", kp_error_detail());
     cr_assert(kpt_is_zero(pub, 33));
+    /* the same with "M" from the root xprv: N(m/0') is not allowed (hardened), N(m/0')/1 from its xprv is */
+    const char *xprv0h = kpt_jstr(cJSON_GetArrayItem(chains, 1), "ext_prv");
+    const char *root = kpt_jstr(cJSON_GetArrayItem(chains, 0), "ext_prv");
+    p.path = "M/1";
+    KPT_ST(kp_key_public(ctx, &c, pub, &pl, KP_KEYFMT_XPRV, &p, (const uint8_t *)xprv0h, strlen(xprv0h)), KP_OK);
+    cr_assert_eq(memcmp(pub, want, 33), 0);
+    p.path = "M/0'/1";
+    KPT_ST(kp_key_public(ctx, &c, pub, &pl, KP_KEYFMT_XPRV, &p, (const uint8_t *)root, strlen(root)), KP_ERR_PATH);
+    cr_assert(strstr(kp_error_detail(), "step 1") && strstr(kp_error_detail(), "public derivation"), "%s",
+              kp_error_detail());
+    uint8_t k0[32];
+    KPT_ST(parse(&c, k0, KP_KEYFMT_XPRV, 0, "M/1", NULL, xprv0h), KP_ERR_PATH);
     /* an xpub is no private key */
     uint8_t k[32];
     KPT_ST(parse(&c, k, KP_KEYFMT_XPRV, 0, NULL, NULL, xpub0h), KP_ERR_KEY_FORMAT);
@@ -357,25 +369,33 @@ Test(keyfmt, paths)
 {
     uint32_t s[8];
     size_t n;
-    KPT_ST(kp_path_parse(s, 8, &n, "m"), KP_OK);
+    KPT_ST(kp_path_parse(s, 8, &n, NULL, "m"), KP_OK);
     cr_assert_eq(n, 0);
-    KPT_ST(kp_path_parse(s, 8, &n, "m/44'/60h/0H/0/2147483647"), KP_OK);
+    KPT_ST(kp_path_parse(s, 8, &n, NULL, "m/44'/60h/0H/0/2147483647"), KP_OK);
     cr_assert_eq(n, 5);
     cr_assert_eq(s[0], 0x8000002c);
     cr_assert_eq(s[1], 0x8000003c);
     cr_assert_eq(s[2], 0x80000000);
     cr_assert_eq(s[3], 0);
     cr_assert_eq(s[4], 0x7fffffff);
-    KPT_ST(kp_path_parse(s, 8, &n, "0/1"), KP_OK);
+    KPT_ST(kp_path_parse(s, 8, &n, NULL, "0/1"), KP_OK);
     cr_assert_eq(n, 2);
     static const char *const bad[] = {"", "m/", "m//1", "m/1/", "m/01", "m/2147483648", "m/1''", "m/-1", "m/a", "n/1",
                                       "m/1 ", "m1", "m/0x10", "m/4294967296'", "m/1/2/3/4/5/6/7/8/9"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        KPT_ST(kp_path_parse(s, 8, &n, bad[i]), KP_ERR_PATH);
+        KPT_ST(kp_path_parse(s, 8, &n, NULL, bad[i]), KP_ERR_PATH);
         cr_assert_eq(n, 0);
     }
-    KPT_ST(kp_path_parse(s, 8, &n, "m/44'/x/0"), KP_ERR_PATH);
+    KPT_ST(kp_path_parse(s, 8, &n, NULL, "m/44'/x/0"), KP_ERR_PATH);
     cr_assert(strstr(kp_error_detail(), "step 2") != NULL, "%s", kp_error_detail());
+    /* "M" is public derivation: refused where a private key is wanted, flagged where it is allowed */
+    int pub_only = 0;
+    KPT_ST(kp_path_parse(s, 8, &n, NULL, "M/0/1"), KP_ERR_PATH);
+    KPT_ST(kp_path_parse(s, 8, &n, &pub_only, "M/0/1"), KP_OK);
+    cr_assert_eq(pub_only, 1);
+    cr_assert_eq(n, 2);
+    KPT_ST(kp_path_parse(s, 8, &n, &pub_only, "m/0/1"), KP_OK);
+    cr_assert_eq(pub_only, 0);
 }
 
 /* ------------------------------------------------------------ BIP-39 */
@@ -574,7 +594,7 @@ Test(keyfmt, slip10_ed25519)
             size_t ns;
             char hex[65];
             KPT_ST(kp_xkey_master(ctx, &x, KP_CURVE_ED25519, seed, sl), KP_OK);
-            KPT_ST(kp_path_parse(steps, 16, &ns, kpt_jstr(ch, "path")), KP_OK);
+            KPT_ST(kp_path_parse(steps, 16, &ns, NULL, kpt_jstr(ch, "path")), KP_OK);
             KPT_ST(kp_xkey_derive(ctx, &x, steps, ns, kpt_jstr(ch, "path")), KP_OK);
             kpt_hex(hex, x.key, 32);
             cr_assert_str_eq(hex, kpt_jstr(ch, "private"), "%s", kpt_jstr(ch, "path"));
@@ -924,6 +944,14 @@ Test(keyfmt, format_table_and_curve_checks)
         cr_assert((info->out_curves == 0) == (info->refusal != NULL || info->id == KP_KEYFMT_XPUB), "%s", info->name);
     }
     cr_assert_null(kp_key_format_get(kp_key_format_count()));
+    KPT_ST(kp_key_format_from_name(&f, "bip39"), KP_OK);
+    cr_assert_eq(f, KP_KEYFMT_MNEMONIC);
+    KPT_ST(kp_key_format_from_name(&f, "zprv"), KP_OK);
+    cr_assert_eq(f, KP_KEYFMT_XPRV);
+    KPT_ST(kp_key_format_from_name(&f, "eip2645"), KP_OK);
+    cr_assert_eq(f, KP_KEYFMT_STARK_MNEMONIC);
+    KPT_ST(kp_key_format_from_name(&f, "bip3"), KP_ERR_KEY_FORMAT);
+    KPT_ST(kp_key_format_from_name(&f, ""), KP_ERR_KEY_FORMAT);
     KPT_ST(kp_key_format_from_name(&f, "pem"), KP_ERR_KEY_FORMAT);
     cr_assert(strstr(kp_error_detail(), "keystore"), "the message lists the formats: %s", kp_error_detail());
     kp_curve c;

@@ -95,6 +95,7 @@ def test_xprv_xpub_and_paths(kp):
         parent = root.DerivePath(path.rsplit("/", 2)[0])
         rest = "/".join(path.split("/")[2:])
         assert show(kp, "xpub", parent.PublicKey().ToExtended(), "--path", rest)["publicKey"] == want
+        assert show(kp, "xprv", parent.PrivateKey().ToExtended(), "--path", "M/" + rest)["publicKey"] == want
 
 
 def test_wif_and_eth_addresses_match(kp):
@@ -218,6 +219,11 @@ def test_import_prepare_refusals_are_clean(kp):
     kf = kp.write("xpub.txt", xpub)
     r = kp.fail("key", "show", "--format", "xpub", "--key-file", kf, "--path", "0/1'", codes=H.EXIT_INPUT)
     assert "step 2" in r.err and "hardened" in r.err
+    # public derivation written as M/...: from a mnemonic too, and never into an import
+    kf = kp.write("good.txt", good)
+    r = kp.fail("key", "show", "--format", "mnemonic", "--key-file", kf, "--path", "M/44'/60'", codes=H.EXIT_INPUT)
+    assert "step 1" in r.err and "public derivation" in r.err
+    bad("mnemonic", good, "--path", "M/0/1", want=("public derivation",))
     # keystores: wrong passphrase and altered MAC exit 4
     k = rng.randbytes(32)
     ks = eth_keyfile.create_keyfile_json(k, b"right", kdf="scrypt", iterations=1024)

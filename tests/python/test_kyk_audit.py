@@ -135,8 +135,18 @@ def test_events_record_what_happened(env):
     ids = [s["signerId"] for s in W.parse_json_strict(body)["encryptedKeyShares"]]
     assert ids == W.sort_signer_ids(s.sid for s in env.signers)
     assert e[2]["publicKey"] == W.SECP256K1.public_key(env.import_key).hex()
+    # the key's origin and the addresses the operators confirmed (issue 11): EIP-55, P2WPKH and
+    # P2TR of the public key, checked against bip-utils in test_key_formats.py
+    from bip_utils import EthAddrEncoder, P2TRAddrEncoder, P2WPKHAddrEncoder
+
+    pub = W.SECP256K1.public_key(env.import_key)
+    addresses = e[2]["details"]["addresses"]
+    assert addresses == {"ethereum": EthAddrEncoder.EncodeKey(pub),
+                         "bitcoin-p2wpkh": P2WPKHAddrEncoder.EncodeKey(pub, hrp="bc"),
+                         "bitcoin-p2tr": P2TRAddrEncoder.EncodeKey(pub, hrp="bc")}
     assert e[2]["details"] == {"curve": "secp256k1", "protocol": "CGGMP21", "minSigners": 3,
-                               "request": R.sha256_hex(body), "signers": ids}
+                               "request": R.sha256_hex(body), "signers": ids, "keyFormat": "hex",
+                               "addresses": addresses}
     # the prepared request and the approval of it name the same bytes: the file as written
     assert e[2]["details"]["request"] == e[3]["details"]["request"]
 
