@@ -282,6 +282,7 @@ static int key_show(kp_ctx *ctx, int argc, char **argv)
 {
     static const struct option opts[] = {{"key-file", required_argument, NULL, 'k'},
                                          {"format", required_argument, NULL, 'f'},
+                                         {"key-format", required_argument, NULL, 'f'}, /* as import prepare has it */
                                          {"curve", required_argument, NULL, 'c'},
                                          {"protocol", required_argument, NULL, 'p'},
                                          {"json", no_argument, NULL, 'j'},
