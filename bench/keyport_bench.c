@@ -311,7 +311,7 @@ static void check_import(const kp_ctx *ctx, const struct import_arg *a, const kp
 {
     kp_import_request *req = NULL;
     uint8_t shares[BENCH_N][32], pub[KP_PUBKEY_MAX_BYTES], want[KP_PUBKEY_MAX_BYTES], got[32];
-    uint32_t idx[BENCH_N];
+    uint8_t idx[BENCH_N][32];
     size_t pub_len, want_len;
     check(kp_public_key(ctx, want, &want_len, a->curve, a->key), "kp_public_key");
     check(kp_import_request_parse(&req, (const char *)a->out.data, a->out.len), "kp_import_request_parse");
@@ -332,9 +332,9 @@ static void check_import(const kp_ctx *ctx, const struct import_arg *a, const kp
               "kp_import_open_share");
         if (pub_len != want_len || memcmp(pub, want, want_len) != 0)
             fail("the import share of %.*s gives the wrong group public key", (int)sk[who].idlen, (const char *)sk[who].id);
-        idx[i] = (uint32_t)i + 1;
+        kp_scalar_from_u64(idx[i], (uint64_t)i + 1);
     }
-    check(kp_share_combine(got, a->curve, idx + BENCH_N - BENCH_T, (const uint8_t(*)[32])shares[BENCH_N - BENCH_T],
+    check(kp_share_combine(got, a->curve, (const uint8_t(*)[32])idx + BENCH_N - BENCH_T, (const uint8_t(*)[32])shares[BENCH_N - BENCH_T],
                            BENCH_T),
           "kp_share_combine");
     if (memcmp(got, a->key, 32) != 0) fail("the import shares do not combine to the key");
@@ -375,7 +375,9 @@ static void make_export(const kp_ctx *ctx, struct export_arg *a, kp_curve c, con
     for (size_t i = 0; i < BENCH_N; i++) {
         int len = snprintf((char *)ids[i], sizeof ids[i], "bench-signer-%zu", i + 1);
         kp_buf_init(&cts[i], 0);
-        check(kp_export_seal_share(ctx, &cts[i], ek, c, (uint32_t)i + 1, shares[i]), "kp_export_seal_share");
+        uint8_t xb[32];
+        kp_scalar_from_u64(xb, (uint64_t)i + 1);
+        check(kp_export_seal_share(ctx, &cts[i], ek, c, xb, shares[i]), "kp_export_seal_share");
         ss[i].signer_id = ids[i];
         ss[i].signer_id_len = (size_t)len;
         ss[i].ciphertext = cts[i].data;
@@ -459,8 +461,9 @@ static void run_split(void *v)
 struct recover_arg {
     const kp_ctx *ctx;
     kp_curve c;
-    uint32_t idx[BENCH_N];
-    uint8_t shares[BENCH_N][32], secret[32], good[BENCH_N];
+    uint8_t idx[BENCH_N][32];
+    uint8_t shares[BENCH_N][32], secret[32];
+    kp_recovery rec;
     uint8_t pub[KP_PUBKEY_MAX_BYTES];
     size_t pub_len;
 };
@@ -469,7 +472,8 @@ struct recover_arg {
 static void run_recover(void *v)
 {
     struct recover_arg *a = v;
-    check(kp_share_recover(a->ctx, a->secret, a->good, a->c, BENCH_T, a->idx, (const uint8_t(*)[32])a->shares, BENCH_N,
+    check(kp_share_recover(a->ctx, a->secret, &a->rec, a->c, BENCH_T, (const uint8_t(*)[32])a->idx,
+                           (const uint8_t(*)[32])a->shares, BENCH_N,
                            a->pub, a->pub_len),
           "kp_share_recover");
 }
@@ -530,7 +534,7 @@ static void breakdown_curve(const kp_ctx *ctx, kp_curve c, const uint8_t key[32]
     r.ctx = ctx;
     r.c = c;
     memcpy(r.shares, s.shares, sizeof r.shares);
-    for (size_t i = 0; i < BENCH_N; i++) r.idx[i] = (uint32_t)i + 1;
+    for (size_t i = 0; i < BENCH_N; i++) kp_scalar_from_u64(r.idx[i], (uint64_t)i + 1);
     check(kp_public_key(ctx, r.pub, &r.pub_len, c, key), "kp_public_key");
     print_simple("share_recover", c, measure(run_recover, &r), "");
 

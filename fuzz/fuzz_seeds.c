@@ -72,7 +72,9 @@ int main(int argc, char **argv)
         bad |= put(dir, "fuzz_import_request", name, req.data, req.len);
         for (int i = 0; i < 5; i++) {
             kp_buf_init(&cts[i], 0);
-            if (kp_export_seal_share(ctx, &cts[i], fuzz_ek, c, (uint32_t)i + 1, shares[i]) != KP_OK) return 1;
+            uint8_t xb[32];
+            kp_scalar_from_u64(xb, (uint64_t)i + 1);
+            if (kp_export_seal_share(ctx, &cts[i], fuzz_ek, c, xb, shares[i]) != KP_OK) return 1;
             ss[i] = (kp_signer_share){ids[i], 6, cts[i].data, cts[i].len};
         }
         if (kp_export_response_write(&resp, c, schemes[k].p, pub, pub_len, 3, ss, 5) != KP_OK) return 1;
@@ -82,7 +84,9 @@ int main(int argc, char **argv)
         /* plaintexts: first byte selects the curve (and n = 5 for import) */
         uint8_t sel = (uint8_t)((c - 1) | (3 << 2));
         kp_buf_add(&pt, &sel, 1);
-        if (kp_wire_export_plaintext_write(&pt, c, 2, shares[1]) != KP_OK) return 1;
+        uint8_t two[32];
+        kp_scalar_from_u64(two, 2);
+        if (kp_wire_export_plaintext_write(&pt, c, two, shares[1]) != KP_OK) return 1;
         snprintf(name, sizeof name, "export-%s.txt", kp_curve_name(c));
         bad |= put(dir, "fuzz_share_plaintext", name, pt.data, pt.len);
         for (int i = 0; i < 5; i++) kp_buf_release(&cts[i]);
