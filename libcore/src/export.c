@@ -419,11 +419,18 @@ kp_status kp_export_recover(const kp_ctx *ctx, kp_export_result **out, const uin
             kp_buf_addstr(&note, " sent the same index and share: all but one of them copied it, and keyport cannot tell which");
         }
     }
-    if (!rec.unique) {
+    if (!rec.unique && 2 * rec.off <= rec.npoints - min_signers + 1) {
+        kp_buf_addf(&note, "%s%zu of the %zu distinct shares are off the polynomial that matches publicKey, but another "
+                           "polynomial through publicKey fits %u shares too, so the bad shares cannot be told apart and no "
+                           "signer is named for it; ",
+                    note.len ? "; " : "", rec.off, rec.npoints, min_signers);
+    } else if (!rec.unique) {
         kp_buf_addf(&note, "%s%zu of the %zu distinct shares are off the polynomial that matches publicKey: more than "
                            "the %zu that keyport can attribute (2e <= N - t + 1), so the bad shares cannot be told apart "
                            "and no signer is named for it; ",
                     note.len ? "; " : "", rec.off, rec.npoints, (rec.npoints - min_signers + 1) / 2);
+    }
+    if (!rec.unique) {
         kp_buf_addf(&note, "%zu polynomial%s through publicKey found%s:", rec.ngroups, rec.ngroups == 1 ? "" : "s",
                     rec.budget_spent || rec.more_groups ? " within the search budget (there may be more)" : "");
         for (size_t g = 0; g < rec.ngroups; g++) {

@@ -342,13 +342,69 @@ static int popcount64(uint64_t x)
     return n;
 }
 
+/* Within the bound, looks for a rival: another polynomial through publicKey that fits t shares.
+ * The bound makes f the explanation with the fewest bad shares, but a rival would be the honest
+ * one if more shares than the bound were bad, so with a rival found nobody is named. With s = f(0)
+ * known, each such polynomial is s + x·h(x), deg h <= t-2: in z_i = (y_i - s)/x_i it is a
+ * polynomial of degree t-2, fixed by t-1 of its points, at most t-2 of them on f. So every rival
+ * is found from a (t-1)-subset that holds a point off f. There is none when e <= 1 (it would
+ * need t - (t-2) = 2 points off f). Within KP_RECOVER_MAX_RIVAL_SUBSETS subsets. */
+static void find_rivals(const struct points *p, kp_recovery *rec, const kp_fe *s, uint64_t best, unsigned t,
+                        unsigned long *work)
+{
+    struct points zs, *z = &zs; /* secret: on the stack, wiped below */
+    kp_fe coef[KP_MAX_SIGNERS], inv;
+    size_t comb[KP_MAX_SIGNERS], m = p->m, k = t - 1;
+    unsigned long tried = 0;
+    z->f = p->f;
+    z->m = m;
+    for (size_t i = 0; i < m; i++) {
+        z->x[i] = p->x[i];
+        memcpy(z->xb[i], p->xb[i], 32);
+        kp_fe_inv_var(p->f, &inv, &p->x[i]); /* indices are public */
+        kp_fe_sub(p->f, &z->y[i], &p->y[i], s);
+        kp_fe_mul(p->f, &z->y[i], &z->y[i], &inv);
+    }
+    *work += 2ul * m;
+    for (size_t i = 0; i < k; i++) comb[i] = i;
+    do {
+        uint64_t set = 0;
+        int distinct = 1;
+        for (size_t i = 0; i < k; i++) {
+            set |= (uint64_t)1 << comb[i];
+            for (size_t j = 0; j < i && distinct; j++) distinct = memcmp(p->xb[comb[i]], p->xb[comb[j]], 32) != 0;
+        }
+        if (!distinct || (set & ~best) == 0) continue;
+        int known = 0;
+        for (size_t g = 1; g < rec->ngroups && !known; g++) known = (rec->group_points[g] & set) == set;
+        if (known) continue;
+        if (++tried > KP_RECOVER_MAX_RIVAL_SUBSETS || *work >= KP_RECOVER_MAX_WORK) {
+            rec->budget_spent = 1;
+            break;
+        }
+        interpolate(z, coef, comb, (unsigned)k, work);
+        uint64_t on = agreement(z, coef, (unsigned)k, work);
+        if (popcount64(on) < (int)t || on == best) continue;
+        if (rec->ngroups == 0) rec->group_points[rec->ngroups++] = best;
+        if (rec->ngroups == KP_RECOVER_MAX_GROUPS) {
+            rec->more_groups = 1;
+            break;
+        }
+        rec->group_points[rec->ngroups++] = on;
+    } while (next_combination(comb, k, m));
+    if (rec->ngroups > 0) rec->unique = 0;
+    rec->rivals_checked = tried;
+    kp_memzero(coef, sizeof coef);
+    kp_memzero(&zs, sizeof zs);
+}
+
 kp_status kp_share_recover(const kp_ctx *ctx, uint8_t secret[32], kp_recovery *rec, kp_curve c, unsigned t,
                            const uint8_t (*idx)[32], const uint8_t (*shares)[32], size_t k, const uint8_t *pub,
                            size_t pub_len)
 {
     const kp_field *f = kp_field_of(c);
     const kp_curve_ops *ops = kp_curve_ops_of(c);
-    struct points *p = NULL;
+    struct points ps, *p = &ps; /* secret: on the stack, wiped at the end */
     kp_fe coef[KP_MAX_SIGNERS], dx[KP_MAX_SIGNERS], dy[KP_MAX_SIGNERS], s, y;
     size_t comb[KP_MAX_SIGNERS];
     uint64_t conflict = 0, best = 0;
@@ -358,7 +414,6 @@ kp_status kp_share_recover(const kp_ctx *ctx, uint8_t secret[32], kp_recovery *r
     memset(secret, 0, 32);
     memset(rec, 0, sizeof *rec);
     if (k < t || k > KP_MAX_SIGNERS || t < 1 || f == NULL) return KP_ERR_NOT_ENOUGH;
-    if ((p = kp_secure_alloc(sizeof *p)) == NULL) return kp_fail(KP_ERR_NOMEM, "out of secure memory");
     p->f = f;
     p->m = 0;
     /* Entries that carry the same index and the same share are one point; entries that carry the
@@ -414,6 +469,7 @@ kp_status kp_share_recover(const kp_ctx *ctx, uint8_t secret[32], kp_recovery *r
         rec->unique = 1;
         rec->off = e;
     }
+    if (found && rec->off >= 2) find_rivals(p, rec, &s, best, t, &work);
 
     /* 2. Beyond the bound: t-subsets of points with distinct indices, within the budget. Each
      * polynomial through publicKey found is a competing group. A subset inside a group found
@@ -460,7 +516,17 @@ kp_status kp_share_recover(const kp_ctx *ctx, uint8_t secret[32], kp_recovery *r
             }
             rec->group_points[rec->ngroups++] = on;
         } while (next_combination(comb, t, m));
-        if (have_s) rec->off = m - (size_t)popcount64(best);
+        if (have_s) {
+            /* The bound proves uniqueness however the polynomial was found (here when competing
+             * entries left too few points for the decoder). */
+            rec->off = m - (size_t)popcount64(best);
+            if (2 * rec->off <= m - t + 1) {
+                rec->unique = 1;
+                rec->ngroups = 0;
+                rec->more_groups = 0;
+                if (rec->off >= 2) find_rivals(p, rec, &s, best, t, &work);
+            }
+        }
     }
     rec->work = work;
     if (have_s) {
@@ -472,7 +538,7 @@ kp_status kp_share_recover(const kp_ctx *ctx, uint8_t secret[32], kp_recovery *r
     kp_memzero(dy, sizeof dy);
     kp_memzero(&s, sizeof s);
     kp_memzero(&y, sizeof y);
-    kp_secure_free(p);
+    kp_memzero(&ps, sizeof ps);
     return st;
 }
 

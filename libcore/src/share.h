@@ -11,6 +11,8 @@
 #define KP_RECOVER_MAX_SUBSETS 65536
 #define KP_RECOVER_MAX_WORK (1ul << 23)
 #define KP_RECOVER_MAX_CHECKS 384
+/* Within the bound: (t-1)-subsets tried in the search for a rival polynomial (share.c). */
+#define KP_RECOVER_MAX_RIVAL_SUBSETS 4096
 /* Competing groups reported beyond the bound. */
 #define KP_RECOVER_MAX_GROUPS 8
 
@@ -27,6 +29,7 @@ typedef struct kp_recovery {
     int more_groups;                 /* the search stopped with KP_RECOVER_MAX_GROUPS found */
     int budget_spent;                /* the search stopped at its budget, not at its end */
     unsigned long subsets, work;     /* t-subsets tried, field multiplications spent */
+    unsigned long rivals_checked;    /* (t-1)-subsets tried in the search for a rival */
     unsigned checks;                 /* base multiplications spent */
 } kp_recovery;
 
