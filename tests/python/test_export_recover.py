@@ -12,7 +12,7 @@ import kphelp as H
 import wire_ref as W
 
 SCHEMES = [pytest.param(p, c, id=f"{p}-{c}") for p, c in W.VALID_SCHEMES]
-JSON_FIELDS = ["publicKey", "curve", "protocol", "privateKey", "culprits"]
+JSON_FIELDS = ["publicKey", "curve", "protocol", "privateKey", "culprits", "unresolved"]
 
 
 def _json_result(r: H.Run) -> dict:
