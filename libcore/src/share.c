@@ -145,7 +145,7 @@ static int gao_decode(const kp_field *f, kp_fe *coef, const kp_fe *xs, const kp_
         pre[KP_MAX_SIGNERS], inv, tmp, sy;
     int ok = 0;
     if (m < t || m > KP_MAX_SIGNERS) return 0;
-    *work += 8ul * m * m;
+    *work += 8ul * m * m + (m - t) / 2 * (4ul * m + 400);
     /* g0 = prod (x - x_i), public */
     memset(g0, 0, sizeof g0);
     kp_fe_set_u32(&g0[0], 1);
@@ -297,42 +297,56 @@ static uint64_t agreement(const struct points *p, const kp_fe *coef, unsigned t,
     return on;
 }
 
-/* The coefficients of the polynomial through the t points of sub (distinct xs). */
+/* The coefficients of the polynomial through the t points of sub (distinct xs), in O(t^2):
+ * P = prod (x - x_j), then each basis polynomial P / (x - x_i) by synthetic division, weighted
+ * by y_i / prod_{j != i} (x_i - x_j) (one public inversion for all). */
 static void interpolate(const struct points *p, kp_fe *coef, const size_t *sub, unsigned t, unsigned long *work)
 {
-    /* coef = sum y_i * prod_{j != i} (x - x_j)/(x_i - x_j), built up term by term */
-    kp_fe xs[KP_MAX_SIGNERS], basis[NCOEF], tmp, one;
-    kp_fe_set_u32(&one, 1);
-    for (unsigned i = 0; i < t; i++) xs[i] = p->x[sub[i]];
-    memset(coef, 0, t * sizeof *coef);
+    kp_fe P[NCOEF], w[KP_MAX_SIGNERS], pre[KP_MAX_SIGNERS], tmp, inv, c;
+    memset(P, 0, sizeof P);
+    kp_fe_set_u32(&P[0], 1);
+    for (unsigned j = 0; j < t; j++) {
+        const kp_fe *xj = &p->x[sub[j]];
+        for (unsigned d = j + 1; d >= 1; d--) {
+            kp_fe_mul(p->f, &tmp, xj, &P[d]);
+            kp_fe_sub(p->f, &P[d], &P[d - 1], &tmp);
+        }
+        kp_fe_mul(p->f, &tmp, xj, &P[0]);
+        kp_fe_sub(p->f, &P[0], &(kp_fe){{0, 0, 0, 0}}, &tmp);
+    }
     for (unsigned i = 0; i < t; i++) {
-        /* lambda_i(x) with denominator: w = 1 / prod (x_i - x_j) */
-        kp_fe w = one;
-        memset(basis, 0, sizeof basis);
-        basis[0] = one;
-        int deg = 0;
+        kp_fe_set_u32(&w[i], 1);
         for (unsigned j = 0; j < t; j++) {
             if (j == i) continue;
-            kp_fe_sub(p->f, &tmp, &xs[i], &xs[j]);
-            kp_fe_mul(p->f, &w, &w, &tmp);
-            for (int d = deg + 1; d >= 1; d--) {
-                kp_fe_mul(p->f, &tmp, &xs[j], &basis[d]);
-                kp_fe_sub(p->f, &basis[d], &basis[d - 1], &tmp);
-            }
-            kp_fe_mul(p->f, &tmp, &xs[j], &basis[0]);
-            kp_fe_sub(p->f, &basis[0], &(kp_fe){{0, 0, 0, 0}}, &tmp);
-            deg++;
+            kp_fe_sub(p->f, &tmp, &p->x[sub[i]], &p->x[sub[j]]);
+            kp_fe_mul(p->f, &w[i], &w[i], &tmp);
         }
-        kp_fe_inv_var(p->f, &w, &w); /* indices are public */
-        kp_fe_mul(p->f, &w, &w, &p->y[sub[i]]);
-        for (unsigned d = 0; d < t; d++) {
-            kp_fe_mul(p->f, &tmp, &w, &basis[d]);
-            kp_fe_add(p->f, &coef[d], &coef[d], &tmp);
-        }
-        kp_memzero(&w, sizeof w);
+        if (i == 0) pre[0] = w[0];
+        else kp_fe_mul(p->f, &pre[i], &pre[i - 1], &w[i]);
     }
-    *work += 3ul * t * t;
+    kp_fe_inv_var(p->f, &inv, &pre[t - 1]); /* indices are public */
+    for (unsigned i = t; i-- > 0;) {
+        kp_fe wi = inv;
+        if (i > 0) kp_fe_mul(p->f, &wi, &inv, &pre[i - 1]);
+        kp_fe_mul(p->f, &inv, &inv, &w[i]);
+        w[i] = wi;
+    }
+    memset(coef, 0, t * sizeof *coef);
+    for (unsigned i = 0; i < t; i++) {
+        kp_fe s;
+        kp_fe_mul(p->f, &s, &p->y[sub[i]], &w[i]);
+        c = P[t];
+        for (unsigned d = t; d-- > 0;) { /* P / (x - x_i), from the top */
+            kp_fe_mul(p->f, &tmp, &s, &c);
+            kp_fe_add(p->f, &coef[d], &coef[d], &tmp);
+            kp_fe_mul(p->f, &tmp, &p->x[sub[i]], &c);
+            kp_fe_add(p->f, &c, &P[d], &tmp);
+        }
+        kp_memzero(&s, sizeof s);
+    }
+    *work += 5ul * t * t;
     kp_memzero(&tmp, sizeof tmp);
+    kp_memzero(&c, sizeof c);
 }
 
 static int popcount64(uint64_t x)

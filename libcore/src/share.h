@@ -9,8 +9,8 @@
  * checks against publicKey (one base multiplication each), whichever comes first. Inside the
  * bound no search is made: decoding is algebraic, O(N^3) field multiplications at worst. */
 #define KP_RECOVER_MAX_SUBSETS 65536
-#define KP_RECOVER_MAX_WORK (1ul << 23)
-#define KP_RECOVER_MAX_CHECKS 384
+#define KP_RECOVER_MAX_WORK (1ul << 22)
+#define KP_RECOVER_MAX_CHECKS 256
 /* Within the bound: (t-1)-subsets tried in the search for a rival polynomial (share.c). */
 #define KP_RECOVER_MAX_RIVAL_SUBSETS 4096
 /* Competing groups reported beyond the bound. */
