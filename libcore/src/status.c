@@ -39,10 +39,13 @@ void kp_clear_error(void)
 
 kp_status kp_fail(kp_status st, const char *fmt, ...)
 {
+    /* through a copy: callers may pass kp_error_detail() itself as an argument */
+    char msg[sizeof detail];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    memcpy(detail, msg, sizeof detail);
     return st;
 }
 
