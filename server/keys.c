@@ -328,7 +328,11 @@ static int log_ids_has(const log_ids *l, const char *key_id)
 static void audit_from_journal(ks_api *api, const char *key_id, const char *event, const char *pub_hex,
                                const char *actors_json, const char *details)
 {
-    cJSON *a = cJSON_Parse(actors_json ? actors_json : "[]");
+    cJSON *a = NULL;
+    ks_err why = {0};
+    const char *text = actors_json ? actors_json : "[]";
+    if (ks_json_parse_value(&why, &a, "the actors of a journal row", text, strlen(text)) != 0)
+        ks_log("key %s: %s; its event is logged without actors", key_id, why.msg);
     const char *actors[64];
     size_t n = 0;
     for (const cJSON *c = a ? a->child : NULL; c != NULL && n < 64; c = c->next)
@@ -511,6 +515,18 @@ static int answer_pub(ks_err *e, const cJSON *a, size_t pub_len, uint8_t *pub, s
     return 0;
 }
 
+/* Reads {"publicSharesDigest":hex} from a signer's prepare-import answer. */
+static int answer_digest(ks_err *e, const cJSON *a, uint8_t digest[KP_PUBLIC_SHARES_DIGEST_BYTES], size_t i,
+                         ks_api *api)
+{
+    const char *hex;
+    if (ks_json_str(e, &hex, a, "a signer's answer", "publicSharesDigest", 1) != 0 ||
+        kp_bytes_from_hex(digest, KP_PUBLIC_SHARES_DIGEST_BYTES, hex, strlen(hex)) != KP_OK)
+        return ks_fail(e, 502, "signer %zu (%s) answered without a valid publicSharesDigest", i + 1,
+                       api->signers[i].id_b64);
+    return 0;
+}
+
 int ks_keys_import(ks_err *e, ks_api *api, const ks_authz *z, const uint8_t *body, size_t len, kp_buf *out)
 {
     kp_import_request *req = NULL;
@@ -524,6 +540,7 @@ int ks_keys_import(ks_err *e, ks_api *api, const ks_authz *z, const uint8_t *bod
     key_row k;
     kp_buf call, actors, details;
     uint8_t first[KP_PUBKEY_MAX_BYTES], pub[KP_PUBKEY_MAX_BYTES];
+    uint8_t first_digest[KP_PUBLIC_SHARES_DIGEST_BYTES], digest[KP_PUBLIC_SHARES_DIGEST_BYTES];
     int rc = 0, journaled = 0;
     memset(&k, 0, sizeof k);
     kp_buf_init(&call, 0);
@@ -577,11 +594,24 @@ int ks_keys_import(ks_err *e, ks_api *api, const ks_authz *z, const uint8_t *bod
         }
         rc = signer_call(e, api, i, "prepare-import", &call, &a);
         if (rc == 0) rc = answer_pub(e, a, pub_len, i == 0 ? first : pub, i, api);
+        if (rc == 0) rc = answer_digest(e, a, i == 0 ? first_digest : digest, i, api);
         cJSON_Delete(a);
         if (rc != 0) {
             char why[KS_ERR_MAX];
             snprintf(why, sizeof why, "%s", e->msg);
             ks_fail(e, rc, "nothing was stored: %s", why);
+            goto done;
+        }
+        if (i > 0 && memcmp(first_digest, digest, sizeof digest) != 0) {
+            /* each signer checked its share against the public_shares of its own plaintext: only
+             * if all checked the same vector do the shares lie on one polynomial */
+            char a_hex[2 * sizeof digest + 1], b_hex[2 * sizeof digest + 1];
+            ks_hex(a_hex, first_digest, sizeof digest);
+            ks_hex(b_hex, digest, sizeof digest);
+            rc = ks_fail(e, 400, "nothing was stored: the signers checked different public_shares: signer 1 (%s) checked "
+                                 "the vector with digest %s, signer %zu (%s) %s; the shares do not lie on one "
+                                 "polynomial, so no %u of them could ever be recombined",
+                         api->signers[0].id_b64, a_hex, i + 1, api->signers[i].id_b64, b_hex, t);
             goto done;
         }
         if (i > 0 && memcmp(first, pub, pub_len) != 0) {
@@ -651,8 +681,9 @@ int ks_keys_generate(ks_err *e, ks_api *api, const ks_authz *z, const uint8_t *b
         rc = ks_fail_kp(e, 400, st, "%s: scheme \"%.30s\" with curve \"%.30s\"", what, scheme, curve_name);
         goto done;
     }
-    if (name != NULL && strlen(name) >= sizeof k.name) {
-        rc = ks_fail(e, 400, "%s: name is longer than %zu bytes", what, sizeof k.name - 1);
+    /* as an imported key's name (kp_import_request_parse): no control characters, no escapes */
+    if (name != NULL && (st = kp_key_name_check(name, strlen(name))) != KP_OK) {
+        rc = ks_fail_kp(e, 400, st, "%s: name", what);
         goto done;
     }
     unsigned n = (unsigned)api->n, t = n < 3 ? n : 3; /* API.md: minSigners = 3, or n if n < 3 */
