@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
 
 import pytest
 
@@ -243,3 +244,22 @@ def test_keyport_import_prepare_refuses_such_names(ctx, keyport):
                     "--key-file", key, "--min-signers", "3", "--name", "evil\x1b[2J")
     assert r.rc != 0 and r.out == b"", r
     assert "name" in r.err and "control" in r.err, r.err
+
+
+# --------------------------------------------------------------------------- the credentials file
+
+
+@pytest.mark.parametrize("text,words", [
+    ('[{"credId":"admin\\u0000x","algorithm":"Ed25519","publicKey":"%s"}]', ["NUL"]),
+    ('[{"credId":"a","credId":"b","algorithm":"Ed25519","publicKey":"%s"}]', ["credId", "twice"]),
+    ('[{"cred\\u0049d":"a","algorithm":"Ed25519","publicKey":"%s"}]', ["escape"]),
+])
+def test_credentials_file_is_read_by_the_strict_reader(keyportd_bin, tmp_path, cred, text, words):
+    cf = tmp_path / "creds.json"
+    cf.write_text(text % cred.public_hex)
+    data = tmp_path / "d"
+    r = subprocess.run([keyportd_bin, "--data", str(data), "--listen", "127.0.0.1:0", "--credentials", str(cf)],
+                       capture_output=True, timeout=60)
+    assert r.returncode == 1, r
+    err = r.stderr.decode()
+    assert str(cf) in err and all(w in err for w in words), err
