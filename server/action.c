@@ -75,7 +75,6 @@ int ks_actions_load_text(ks_err *e, ks_actions *a, const char *what, const char 
     cJSON *j = NULL;
     int rc = 0;
     if (ks_json_parse_value(e, &j, what, text, len) != 0) {
-        if (e != NULL) e->status = 500; /* a bad file stops the start: not a client's error */
         rc = 500;
         goto done;
     }
@@ -133,6 +132,7 @@ int ks_actions_load_text(ks_err *e, ks_actions *a, const char *what, const char 
     }
 done:
     cJSON_Delete(j);
+    if (rc != 0 && e != NULL) e->status = rc; /* a bad file stops the start (500), whoever said why */
     return rc;
 }
 

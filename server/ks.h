@@ -63,7 +63,8 @@ int ks_b64_decode(uint8_t **out, size_t *out_len, const char *s, size_t len, int
 void ks_hex(char *out, const uint8_t *p, size_t len);
 
 /** Replaces, in place, every byte of s that is not part of valid UTF-8, and every control
- *  character, by '?': for text that came from a request and goes into JSON or the log. */
+ *  character (C0, DEL, C1), by '?': for text that came from a request and goes into JSON or the
+ *  log. */
 void ks_utf8_clean(char *s);
 
 /* ---- time */

@@ -310,6 +310,9 @@ void ks_utf8_clean(char *s)
             *p++ = '?';
             continue;
         }
+        if (c == 0xC2 && p[1] <= 0x9F) { /* a C1 control (U+0080..U+009F; U+009B is CSI) */
+            p[0] = p[1] = '?';
+        }
         p += n + 1;
     }
 }

@@ -263,3 +263,11 @@ def test_credentials_file_is_read_by_the_strict_reader(keyportd_bin, tmp_path, c
     assert r.returncode == 1, r
     err = r.stderr.decode()
     assert str(cf) in err and all(w in err for w in words), err
+
+
+def test_refusal_messages_carry_no_control_characters(ctx, unchanged):
+    """What a request put into a refusal's message reaches terminals and logs without its escapes."""
+    for scheme in ["\x1b[2J", "\u009b2J", "a\u0085b", "\x7f"]:
+        a = ctx["client"].generate_key(scheme, "secp256k1")
+        msg = refused(a, 400, "scheme")
+        assert all(not (ord(ch) < 0x20 or 0x7f <= ord(ch) <= 0x9f) for ch in msg), repr(msg)
