@@ -26,6 +26,50 @@ static int put(const char *dir, const char *target, const char *name, const void
     return fclose(f) != 0;
 }
 
+/* keyportd's targets (with -Dserver=true): a first byte that picks the reader, then a body */
+static int server_seeds(const char *dir)
+{
+    static const char *const json[] = {
+        "{\"a\":[1,-2.5e3,\"x\\u00e9\\ud83d\\ude00\\n\",true,false,null,{}],\"b\":{\"c\":[[]]}}",
+        "[\"\\u0041\\/\\\"\"] ", "{\"delete\\u0000\":false}", "{\"a\":1,\"a\":2}", "12345678901234567890123"};
+    static const char *const bodies[] = {
+        "\x00{\"userActionPayload\":\"{}\",\"userActionHttpMethod\":\"POST\",\"userActionHttpPath\":\"/keys\","
+        "\"userActionServerKind\":\"Api\"}",
+        "\x01{\"challengeIdentifier\":\"ch-x\",\"firstFactor\":{\"kind\":\"Key\",\"credentialAssertion\":{"
+        "\"credId\":\"fuzz-cred\",\"clientData\":\"eyJ0eXBlIjoia2V5LmdldCJ9\",\"signature\":\"AAAA\"}}}",
+        "\x02[{\"credId\":\"c1\",\"algorithm\":\"Ed25519\",\"publicKey\":\"" FUZZ_OP2_PK "\"}]",
+        "\x03{\"scheme\":\"FROST\",\"curve\":\"ed25519\",\"name\":\"Tr\\u00e9sor\"}",
+        "\x04{\"encryptionKey\":\"AQPdMvFwvVOVGx1hMk+qUiU9SyM3w4bvRReOUt/hu/1ZAQ==\",\"supportedSchemes\":"
+        "[{\"protocol\":\"CGGMP21\",\"curve\":\"secp256k1\"}],\"delete\":false}",
+    };
+    static const char *const ops[] = {
+        "\x00{}",
+        "\x01{\"keyId\":\"key-1\",\"curve\":\"secp256k1\",\"index\":1,\"n\":3,\"t\":2,\"encryptedKeyShare\":\"AAAA\"}",
+        "\x02{\"keyId\":\"key-2\",\"curve\":\"stark\",\"t\":2,\"n\":2,\"dealer\":1,\"recipients\":["
+        "\"AQPdMvFwvVOVGx1hMk+qUiU9SyM3w4bvRReOUt/hu/1ZAQ==\",\"AQPdMvFwvVOVGx1hMk+qUiU9SyM3w4bvRReOUt/hu/1ZAQ==\"]}",
+        "\x03{\"keyId\":\"key-3\",\"curve\":\"ed25519\",\"t\":2,\"n\":2,\"index\":1,\"dealings\":["
+        "{\"commitments\":\"00\",\"share\":\"AAAA\"},{\"commitments\":\"00\",\"share\":\"AAAA\"}]}",
+        "\x04{\"keyId\":\"key-1\"}", "\x05{\"keyId\":\"key-1\"}",
+        "\x06{\"keyId\":\"key-1\",\"encryptionKey\":\"AQPdMvFwvVOVGx1hMk+qUiU9SyM3w4bvRReOUt/hu/1ZAQ==\"}",
+        "\x07" "1800000000.0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    };
+    int bad = 0;
+    char name[32];
+    for (size_t i = 0; i < sizeof json / sizeof *json; i++) {
+        snprintf(name, sizeof name, "doc-%zu.json", i);
+        bad |= put(dir, "fuzz_server_json", name, json[i], strlen(json[i]));
+    }
+    for (size_t i = 0; i < sizeof bodies / sizeof *bodies; i++) {
+        snprintf(name, sizeof name, "body-%zu", i);
+        bad |= put(dir, "fuzz_server_bodies", name, bodies[i], i == 0 ? strlen(bodies[i] + 1) + 1 : strlen(bodies[i]));
+    }
+    for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) {
+        snprintf(name, sizeof name, "op-%zu", i);
+        bad |= put(dir, "fuzz_signer_ops", name, ops[i], i == 0 ? 3 : strlen(ops[i]));
+    }
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -225,6 +269,7 @@ int main(int argc, char **argv)
     kp_buf_release(&opfile);
     kp_signers_free(signers);
     kp_buf_release(&sj);
+    bad |= server_seeds(dir);
     if (bad) fprintf(stderr, "fuzz-seeds: cannot write into %s\n", dir);
     return bad;
 }

@@ -115,6 +115,16 @@ KP_API void kp_random_bytes(void *out, size_t len);
  *  (KP_ERR_FORMAT, naming it). out[i] gets a malloc'd copy of key i's decoded value, or NULL
  *  when it is absent. Returns KP_OK, parse errors, KP_ERR_FORMAT (outputs NULL on failure). */
 KP_API kp_status kp_json_object_strings(const char *text, size_t len, const char *const *keys, size_t nkeys, char **out);
+/** Checks a JSON document with the library's strict reader, for a face that reads JSON with
+ *  another parser (keyportd with cJSON) and must refuse all that this reader refuses, so that no
+ *  document means one thing to it and another to the library. Refused: more than
+ *  KP_MAX_INPUT_BYTES, an empty document, bad syntax, trailing data, invalid UTF-8, control
+ *  characters in strings, escapes that decode to a NUL or a lone surrogate, any escape in an
+ *  object key, a key twice in one object, more than 64 members in an object, nesting deeper
+ *  than 16. what names the document in the detail message ("the export request").
+ *  Returns KP_OK, KP_ERR_EMPTY, KP_ERR_TOO_LARGE, KP_ERR_JSON or KP_ERR_NOMEM (detail in
+ *  kp_error_detail). Does not allocate beyond the call; thread-safe. */
+KP_API kp_status kp_json_check(const char *text, size_t len, const char *what);
 /** The string at a path of object members, e.g. {"error", "message"}: a malloc'd decoded copy.
  *  Returns KP_OK, KP_ERR_NOT_FOUND (absent, or not a string), or parse errors. */
 KP_API kp_status kp_json_string_at(char **out, const char *text, size_t len, const char *const *path, size_t depth);
@@ -386,6 +396,14 @@ KP_API kp_status kp_signers_write(kp_buf *out, const char *cluster_id, const kp_
 KP_API kp_status kp_import_prepare(const kp_ctx *ctx, kp_buf *out, const kp_signers *signers, kp_curve c,
                                    kp_protocol p, unsigned min_signers, const char *name, const uint8_t secret[32]);
 
+#define KP_KEY_NAME_MAX_BYTES 256
+
+/** Checks a key's name as operator names are checked: at most KP_KEY_NAME_MAX_BYTES bytes of
+ *  UTF-8 without control characters (C0, DEL, C1), so without ANSI escape sequences either. The
+ *  empty name is allowed. name: len bytes, NUL bytes included (a NUL is a control character).
+ *  Returns KP_OK or KP_ERR_FORMAT (the detail says which byte). Thread-safe. */
+KP_API kp_status kp_key_name_check(const char *name, size_t len);
+
 /** A parsed POST /keys/import body (the cluster side). */
 typedef struct kp_import_request kp_import_request;
 /** Parses an import request strictly: scheme, 2 ≤ minSigners ≤ n ≤ KP_MAX_SIGNERS, no duplicate
@@ -409,6 +427,23 @@ KP_API const char *kp_import_request_share(const kp_import_request *r, size_t i,
 KP_API kp_status kp_import_open_share(const kp_ctx *ctx, uint8_t share[32], uint8_t *pub, size_t *pub_len,
                                       const uint8_t signer_secret[32], kp_curve c, unsigned index, unsigned n,
                                       unsigned t, const uint8_t *ct, size_t ct_len);
+
+#define KP_PUBLIC_SHARES_DIGEST_BYTES 32
+
+/** kp_import_open_share, and the digest of the public_shares vector the share was checked
+ *  against. Each signer checks its share against the public_shares of its own plaintext only, so
+ *  an importer could give every signer a share of another polynomial with the same value at 0
+ *  (the same group key, no t shares that recombine). The cluster requires every signer to report
+ *  the same digest before it stores anything: then all shares lie on one polynomial.
+ *  Out: digest (KP_PUBLIC_SHARES_DIGEST_BYTES): SHA-256 of the ASCII text
+ *  "keyport public_shares v1" and a 0 byte, kp_curve_name(c) and a 0 byte, t and n as 4-byte
+ *  big-endian numbers, then public_shares[0..n) each in its compressed wire encoding
+ *  (kp_public_key_bytes(c) bytes). Zeroed on failure, as share is. Other arguments, returns:
+ *  as kp_import_open_share. */
+KP_API kp_status kp_import_open_share_digest(const kp_ctx *ctx, uint8_t share[32], uint8_t *pub, size_t *pub_len,
+                                             uint8_t digest[KP_PUBLIC_SHARES_DIGEST_BYTES],
+                                             const uint8_t signer_secret[32], kp_curve c, unsigned index, unsigned n,
+                                             unsigned t, const uint8_t *ct, size_t ct_len);
 
 /* ---------------------------------------------------------------- Shamir sharing */
 
