@@ -110,6 +110,8 @@ static int key_format_seeds(kp_ctx *ctx, const char *dir)
     bad |= put(dir, "fuzz_bech32", "bip173.txt", "A12UEL5L", 8);
     kp_buf_release(&b);
     kp_memzero(sk, sizeof sk);
+    return bad;
+}
 
 /* keyportd's targets (with -Dserver=true): a first byte that picks the reader, then a body */
 static int server_seeds(const char *dir)
