@@ -42,11 +42,16 @@ def open_flood(host: str, port: int, n: int, budget: float = 8.0) -> list[socket
         s.connect_ex((host, port))
         socks.append(s)
     deadline = time.time() + budget
-    pending = list(socks)
+    poll = select.poll()
+    pending = {}
+    for s in socks:
+        poll.register(s, select.POLLOUT)
+        pending[s.fileno()] = s
     while pending and time.time() < deadline:
-        _, w, _ = select.select([], pending[:500], [], 0.5)
-        for s in w:
-            pending.remove(s)
+        for fd, _ in poll.poll(500):
+            poll.unregister(fd)
+            pending.pop(fd, None)
+    pending = set(pending.values())
     for i, s in enumerate(socks):
         if i % 2 and s not in pending:
             try:

@@ -11,6 +11,7 @@ import resource
 import socket
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -150,8 +151,11 @@ def test_no_core_dumps_and_no_ptrace(clusters, keyportd_bin, tmp_path):
     assert core_limit(c.proc.pid) == ["0", "0"]
     # the same again as an unprivileged user (when the suite runs as root), so that the
     # ownership of /proc/PID shows whether the process is dumpable
-    folder = tmp_path / "nobody"
-    folder.mkdir(mode=0o777)
+    import shutil
+    import tempfile
+
+    # pytest's own folders are private to this user, so the unprivileged one works in /tmp
+    folder = Path(tempfile.mkdtemp(prefix="keyportd-nobody-"))
     os.chmod(folder, 0o777)
     pre = as_nobody if os.getuid() == 0 else None
     secret = folder / "secret"
@@ -162,7 +166,9 @@ def test_no_core_dumps_and_no_ptrace(clusters, keyportd_bin, tmp_path):
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=pre)
     try:
         line = p.stdout.readline().decode()
-        assert "listening" in line, (line, p.stderr.read(2000) if p.poll() is not None else "")
+        if "listening" not in line:
+            p.wait(timeout=30)
+            raise AssertionError(f"keyportd signer did not start: {line!r} {p.stderr.read(2000)!r}")
         st = os.stat(f"/proc/{p.pid}/environ")
         assert st.st_uid == 0, f"/proc/{p.pid}/environ belongs to {st.st_uid}: the process is dumpable"
         assert core_limit(p.pid) == ["0", "0"]
@@ -171,6 +177,7 @@ def test_no_core_dumps_and_no_ptrace(clusters, keyportd_bin, tmp_path):
         p.wait(timeout=30)
         p.stdout.close()
         p.stderr.close()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_a_word_when_memory_locking_is_limited(clusters, keyportd_bin, tmp_path):
