@@ -12,15 +12,16 @@
 #define PATH_MAX_BYTES 512
 
 /* A challengeIdentifier is "ch-" and the base64url of: expiry (8 bytes, big-endian), 16 random
- * bytes, the method (8 bytes, NUL-padded), SHA-256 of the path, SHA-256 of the payload. Its
- * challenge is base64url(HMAC-SHA256(challenge_key, identifier)). */
-#define CH_RAW (8 + 16 + 8 + 32 + 32)
+ * bytes, the method (8 bytes, NUL-padded), SHA-256 of the payload, and the path (1 to 512 bytes).
+ * Its challenge is base64url(HMAC-SHA256(challenge_key, identifier)). */
+#define CH_HEAD (8 + 16 + 8 + 32)
+#define FAILED_RING 4096 /* challenges spent by a failed answer, most recent first out */
 
 struct ks_action_token {
     ks_action_token *next;
     uint8_t hash[32]; /* SHA-256 of the token: the token itself is not kept */
     char method[8];
-    uint8_t path_hash[32];
+    char *path;
     uint8_t body_hash[32];
     int64_t expires;
     size_t cred; /* index into creds */
@@ -37,7 +38,7 @@ int ks_actions_init(ks_actions *a)
 {
     memset(a, 0, sizeof *a);
     pthread_mutex_init(&a->lock, NULL);
-    if ((a->challenge_key = kp_secure_alloc(32)) == NULL) return -1;
+    if ((a->challenge_key = kp_secure_alloc(32)) == NULL || (a->failed = calloc(FAILED_RING, 32)) == NULL) return -1;
     ks_random(a->challenge_key, 32);
     return 0;
 }
@@ -52,9 +53,12 @@ void ks_actions_free(ks_actions *a)
     while (a->tokens != NULL) {
         ks_action_token *t = a->tokens;
         a->tokens = t->next;
+        free(t->path);
         kp_memzero(t, sizeof *t);
         free(t);
     }
+    free(a->failed);
+    a->failed = NULL;
     while (a->spent != NULL) {
         ks_spent *x = a->spent;
         a->spent = x->next;
@@ -143,6 +147,7 @@ static void prune(ks_actions *a, int64_t now)
         if ((*p)->expires <= now) {
             ks_action_token *t = *p;
             *p = t->next;
+            free(t->path);
             kp_memzero(t, sizeof *t);
             free(t);
         } else {
@@ -217,17 +222,18 @@ int ks_action_init(ks_err *e, ks_actions *a, const uint8_t *body, size_t len, kp
         rc = ks_fail(e, 401, "no credentials are registered with this cluster (keyportd --credentials FILE)");
         goto done;
     }
-    uint8_t raw[CH_RAW];
+    uint8_t raw[CH_HEAD + PATH_MAX_BYTES];
+    size_t plen = strlen(path);
     memset(raw, 0, sizeof raw);
     put_be64(raw, ks_now() + ACTION_TTL);
     ks_random(raw + 8, 16);
     memcpy(raw + 24, method, strlen(method));
-    kp_sha256(raw + 32, (const uint8_t *)path, strlen(path));
-    kp_sha256(raw + 64, (const uint8_t *)payload, strlen(payload));
+    kp_sha256(raw + 32, (const uint8_t *)payload, strlen(payload));
+    memcpy(raw + CH_HEAD, path, plen);
     kp_buf id;
     kp_buf_init(&id, 0);
     char challenge[48];
-    if (kp_buf_addstr(&id, "ch-") != KP_OK || ks_buf_addb64url(&id, raw, sizeof raw) != KP_OK) {
+    if (kp_buf_addstr(&id, "ch-") != KP_OK || ks_buf_addb64url(&id, raw, CH_HEAD + plen) != KP_OK) {
         kp_buf_release(&id);
         rc = ks_fail(e, 500, "out of memory");
         goto done;
@@ -262,7 +268,8 @@ int ks_action_sign(ks_err *e, ks_actions *a, const uint8_t *body, size_t len, kp
     const char *chid, *kind, *cred_id, *client_b64, *sig_b64, *type, *challenge;
     uint8_t *client = NULL, *sig = NULL, *raw = NULL;
     size_t client_len = 0, sig_len = 0, raw_len = 0;
-    int rc;
+    uint8_t id_hash[32];
+    int rc, challenge_ok = 0;
     if ((rc = ks_json_parse(e, &j, what, (const char *)body, len)) != 0) return rc;
     const cJSON *ff = cJSON_GetObjectItemCaseSensitive(j, "firstFactor");
     const cJSON *ca = cJSON_GetObjectItemCaseSensitive(ff, "credentialAssertion");
@@ -288,12 +295,29 @@ int ks_action_sign(ks_err *e, ks_actions *a, const uint8_t *body, size_t len, kp
     /* the challenge: one this process made, unexpired */
     int64_t now = ks_now();
     char want[48];
-    if (strncmp(chid, "ch-", 3) != 0 || strlen(chid) > 200 || ks_b64_decode(&raw, &raw_len, chid + 3, strlen(chid + 3), 1) != 0 ||
-        raw_len != CH_RAW || get_be64(raw) <= now) {
-        rc = ks_fail(e, 401, "challengeIdentifier %.60s is unknown or expired: start again at POST /auth/action/init", chid);
+    if (strncmp(chid, "ch-", 3) != 0 || strlen(chid) > 1000 ||
+        ks_b64_decode(&raw, &raw_len, chid + 3, strlen(chid + 3), 1) != 0 || raw_len <= CH_HEAD ||
+        raw_len > CH_HEAD + PATH_MAX_BYTES || get_be64(raw) <= now) {
+        rc = ks_fail(e, 401, "challengeIdentifier %.60s is unknown, used or expired: start again at POST /auth/action/init",
+                     chid);
         goto done;
     }
     challenge_of(want, a, chid);
+    challenge_ok = 1;
+    kp_sha256(id_hash, (const uint8_t *)chid, strlen(chid));
+    /* a challenge is spent by its first answer, whatever the outcome */
+    int spent_before = 0;
+    pthread_mutex_lock(&a->lock);
+    prune(a, now);
+    for (const ks_spent *p = a->spent; p != NULL && !spent_before; p = p->next)
+        spent_before = memcmp(p->id_hash, id_hash, 32) == 0;
+    for (size_t i = 0; i < FAILED_RING && !spent_before; i++) spent_before = memcmp(a->failed[i], id_hash, 32) == 0;
+    pthread_mutex_unlock(&a->lock);
+    if (spent_before) {
+        rc = ks_fail(e, 401, "challengeIdentifier %.60s is unknown, used or expired: start again at POST /auth/action/init",
+                     chid);
+        goto done;
+    }
     size_t cred = a->ncreds;
     for (size_t i = 0; i < a->ncreds; i++)
         if (strcmp(a->creds[i].id, cred_id) == 0) cred = i;
@@ -327,7 +351,9 @@ int ks_action_sign(ks_err *e, ks_actions *a, const uint8_t *body, size_t len, kp
     kp_buf tok;
     kp_buf_init(&tok, 1);
     ks_random(tok_raw, sizeof tok_raw);
-    if (t == NULL || x == NULL || kp_buf_addstr(&tok, "ua-") != KP_OK || ks_buf_addb64url(&tok, tok_raw, sizeof tok_raw) != KP_OK) {
+    if (t == NULL || x == NULL || (t->path = strndup((const char *)raw + CH_HEAD, raw_len - CH_HEAD)) == NULL ||
+        kp_buf_addstr(&tok, "ua-") != KP_OK || ks_buf_addb64url(&tok, tok_raw, sizeof tok_raw) != KP_OK) {
+        if (t != NULL) free(t->path);
         free(t);
         free(x);
         kp_buf_release(&tok);
@@ -338,11 +364,10 @@ int ks_action_sign(ks_err *e, ks_actions *a, const uint8_t *body, size_t len, kp
     kp_sha256(t->hash, tok.data, tok.len);
     memcpy(t->method, raw + 24, sizeof t->method);
     t->method[sizeof t->method - 1] = 0;
-    memcpy(t->path_hash, raw + 32, 32);
-    memcpy(t->body_hash, raw + 64, 32);
+    memcpy(t->body_hash, raw + 32, 32);
     t->expires = now + ACTION_TTL;
     t->cred = cred;
-    kp_sha256(x->id_hash, (const uint8_t *)chid, strlen(chid));
+    memcpy(x->id_hash, id_hash, 32);
     x->expires = get_be64(raw);
     x->cred = cred;
 
@@ -356,6 +381,7 @@ int ks_action_sign(ks_err *e, ks_actions *a, const uint8_t *body, size_t len, kp
         spent += p->cred == cred;
         if (memcmp(p->id_hash, x->id_hash, 32) == 0) used = 1;
     }
+    for (size_t i = 0; i < FAILED_RING && !used; i++) used = memcmp(a->failed[i], x->id_hash, 32) == 0;
     if (used)
         rc = ks_fail(e, 401, "challengeIdentifier %.60s was answered already: start again at POST /auth/action/init", chid);
     else if (tokens >= TOKENS_PER_CRED)
@@ -373,6 +399,7 @@ int ks_action_sign(ks_err *e, ks_actions *a, const uint8_t *body, size_t len, kp
         x = NULL;
     }
     pthread_mutex_unlock(&a->lock);
+    if (t != NULL) free(t->path);
     free(t);
     free(x);
     if (rc == 0 && (kp_buf_addstr(out, "{\"userAction\":\"") != KP_OK || kp_buf_add(out, tok.data, tok.len) != KP_OK ||
@@ -380,6 +407,14 @@ int ks_action_sign(ks_err *e, ks_actions *a, const uint8_t *body, size_t len, kp
         rc = ks_fail(e, 500, "out of memory");
     kp_buf_release(&tok);
 done:
+    if (rc != 0 && challenge_ok) {
+        /* a failed answer spends the challenge too; these are kept in a ring, since anyone with the
+         * token can make them: an old one forgotten only lets its challenge be answered again */
+        pthread_mutex_lock(&a->lock);
+        memcpy(a->failed[a->failed_next], id_hash, 32);
+        a->failed_next = (a->failed_next + 1) % FAILED_RING;
+        pthread_mutex_unlock(&a->lock);
+    }
     free(raw);
     free(client);
     free(sig);
@@ -412,9 +447,9 @@ int ks_action_use(ks_err *e, ks_actions *a, const char *token, const char *metho
     } else if (t->expires <= now) {
         rc = ks_fail(e, 401, "the user action in X-DFNS-USERACTION has expired (they live %d s)", ACTION_TTL);
     } else {
-        kp_sha256(h, (const uint8_t *)path, strlen(path));
-        if (strcmp(t->method, method) != 0 || memcmp(h, t->path_hash, 32) != 0) {
-            rc = ks_fail(e, 401, "the user action was signed for another method or path than %s %.200s", method, path);
+        if (strcmp(t->method, method) != 0 || strcmp(t->path, path) != 0) {
+            rc = ks_fail(e, 401, "the user action was signed for %s %.200s, not for %s %.200s", t->method, t->path, method,
+                         path);
         } else {
             kp_sha256(h, body, len);
             if (memcmp(h, t->body_hash, 32) != 0)
@@ -424,6 +459,7 @@ int ks_action_use(ks_err *e, ks_actions *a, const char *token, const char *metho
     }
     if (rc == 0) snprintf(cred_id, cred_cap, "%s", a->creds[t->cred].id);
     if (t != NULL) {
+        free(t->path);
         kp_memzero(t, sizeof *t);
         free(t);
     }

@@ -39,7 +39,9 @@ typedef struct ks_actions {
     size_t ncreds;
     uint8_t *challenge_key;  /* secure: the HMAC key of the challenges */
     ks_action_token *tokens; /* issued, unused user action tokens */
-    ks_spent *spent;         /* answered challenges, until they expire */
+    ks_spent *spent;         /* challenges answered with a valid signature, until they expire */
+    uint8_t (*failed)[32];   /* a ring of challenges spent by a failed answer */
+    size_t failed_next;
 } ks_actions;
 
 /** Returns 0, or -1 when out of secure memory. */
