@@ -1,8 +1,8 @@
 /*
  * main.c: keyportd, the reference signing cluster of keyport (server/API.md).
  *
- *   keyportd --data DIR [--signers N] [--listen HOST:PORT] …   the API, with embedded or remote signers
- *   keyportd signer --data DIR --listen HOST:PORT --secret-file F   one remote signer
+ *   keyportd --data DIR --storage-key-file K [--signers N] …   the API, with embedded or remote signers
+ *   keyportd signer --data DIR --listen HOST:PORT --secret-file F --storage-key-file K   one remote signer
  */
 #include <stdio.h>
 #include <string.h>
@@ -34,9 +34,12 @@ static void harden(void)
 int main(int argc, char **argv)
 {
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        printf("usage: keyportd --data DIR [--signers N] [--listen HOST:PORT] [--token-file FILE] [--policy FILE]\n"
-               "                [--credentials FILE] [--signer-url URL --signer-secret-file FILE]...\n"
+        printf("usage: keyportd --data DIR (--storage-key-file FILE | --storage-passphrase-file FILE [--kdf STRENGTH])\n"
+               "                [--signers N] [--listen HOST:PORT] [--token-file FILE] [--policy FILE] [--credentials FILE]\n"
+               "                [--signer-url URL --signer-secret-file FILE]... [--connections N] [--connections-per-address N]\n"
                "       keyportd signer --data DIR --listen HOST:PORT --secret-file FILE\n"
+               "                (--storage-key-file FILE | --storage-passphrase-file FILE [--kdf STRENGTH])\n"
+               "The storage key (or passphrase) must be outside DIR; without either, on a terminal, a passphrase is asked.\n"
                "The API is server/API.md. It stops cleanly on SIGTERM or SIGINT.\n");
         return 0;
     }
