@@ -530,6 +530,20 @@ int ks_api_main(int argc, char **argv)
     if (load_token(&e, &api, o.token_file, token_where, sizeof token_where) != 0) goto fail;
     if (open_audit(&e, &api, key) != 0 || open_signers(&e, &api, &o, secrets, slens, key) != 0) goto fail;
 
+    /* keys archived by an older keyportd, which told no signer: tell them all once (archive is idempotent) */
+    char done_once[8];
+    if (!meta_get(&api, "archives_on_signers", done_once, sizeof done_once)) {
+        char fill[300];
+        snprintf(fill, sizeof fill,
+                 "WITH RECURSIVE pos(p) AS (SELECT 0 UNION ALL SELECT p + 1 FROM pos WHERE p + 1 < %zu)"
+                 " INSERT OR IGNORE INTO signer_archive(key_id, position) SELECT keys.id, pos.p FROM keys, pos"
+                 " WHERE keys.status = 'Archived'",
+                 api.n);
+        if (ks_db_exec(&e, api.db, "recording the archived keys for the signers", fill) != 0 ||
+            meta_set(&e, &api, "archives_on_signers", "1") != 0)
+            goto fail;
+    }
+
     /* API.md "Recovery": finish what a crash interrupted before serving anything */
     char sql[96];
     snprintf(sql, sizeof sql, "DELETE FROM nonces WHERE expires < %lld", (long long)ks_now());

@@ -146,3 +146,100 @@ def test_a_signer_needs_its_key_from_outside(keyportd_bin, tmp_path, missing):
     assert r.returncode == 2, r
     assert "--storage-key-file" in r.stderr.decode()
     assert not (tmp_path / "sd").exists()
+
+
+def listening(p: subprocess.Popen) -> bool:
+    for _ in range(8):
+        line = p.stdout.readline()
+        if not line or b"listening on" in line:
+            return bool(line)
+    return False
+
+
+def test_a_passphrase_asked_on_the_terminal(keyportd_bin, tmp_path):
+    """Without a key option, on a terminal, keyportd asks for the storage passphrase (twice on the
+    first start); the key is sealed under what was typed."""
+    import fcntl
+    import pty
+    import select
+    import termios
+    import time
+
+    master, slave = pty.openpty()
+
+    def controlling_terminal():
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    data = tmp_path / "d"
+    p = subprocess.Popen([keyportd_bin, "--data", str(data), "--listen", "127.0.0.1:0", "--kdf", "interactive"],
+                         stdin=slave, stdout=subprocess.PIPE, stderr=slave, preexec_fn=controlling_terminal)
+    os.close(slave)
+    seen = b""
+
+    def wait_for(words: bytes):
+        nonlocal seen
+        deadline = time.time() + 30
+        while words not in seen and time.time() < deadline:
+            r, _, _ = select.select([master], [], [], 1)
+            if r:
+                try:
+                    seen += os.read(master, 4096)
+                except OSError:
+                    break
+        assert words in seen, seen
+
+    try:
+        wait_for(b"New storage passphrase: ")
+        os.write(master, b"typed at the terminal\n")
+        wait_for(b"Repeat the passphrase: ")
+        os.write(master, b"typed at the terminal\n")
+        assert listening(p), seen
+        assert b"typed at the terminal" not in seen, "the passphrase was echoed"
+    finally:
+        p.terminate()
+        p.wait(timeout=30)
+        p.stdout.close()
+        os.close(master)
+    assert (data / "storage.kpx").exists()
+    pf = tmp_path / "pass"
+    pf.write_text("typed at the terminal\n")
+    r = subprocess.Popen([keyportd_bin, "--data", str(data), "--listen", "127.0.0.1:0", "--storage-passphrase-file",
+                          str(pf)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    try:
+        assert listening(r)
+    finally:
+        r.terminate()
+        r.wait(timeout=30)
+        r.stdout.close()
+        r.stderr.close()
+
+
+def test_a_data_folder_with_keys_in_the_clear_is_sealed_at_start(clusters, keyport, export_ctx):
+    """A folder as an older keyportd left it (storage.key, encryption.key and cluster.pass in the
+    clear): the next start seals them under the key from outside and removes the clear copies,
+    and every key still exports."""
+    c = clusters.client(clusters.new())
+    body = keyport.import_prepare(c.get("/signers").body, "stark", "CGGMP21", kpd.KEYS["stark"], tag="clear")
+    a = c.import_key(body)
+    assert a.status == 200, a.describe()
+    assert c.cluster.stop() == 0
+    k = bytes.fromhex(c.cluster.key_file.read_text().strip())
+    data = c.cluster.data
+    sealed_files = [data / "cluster.pass.sealed"] + [d / n for d in data.glob("signer-*")
+                                                     for n in ("encryption.key.sealed", "storage.key.sealed")]
+    for f in sealed_files:
+        name = f.name[:-len(".sealed")]
+        raw = f.read_bytes()
+        clear = nacl.bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(raw[24:], name.encode(), raw[:24], k)
+        (f.parent / name).write_bytes(clear)
+        f.unlink()
+    c.cluster.start()
+    for f in sealed_files:
+        assert f.exists() and not (f.parent / f.name[:-len(".sealed")]).exists(), f
+    assert "is now sealed in" in c.cluster.stderr()
+    ctx, request = export_ctx
+    e = c.export_key(a.json["id"], request)
+    assert e.status == 200, e.describe()
+    assert keyport.export_recover(ctx, e.body, tag="clear")["privateKey"] == kpd.KEYS["stark"]
+    assert keyport.audit_verify(c.audit_raw()).rc == 0
