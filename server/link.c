@@ -365,7 +365,6 @@ int ks_signer_main(int argc, char **argv)
     uint8_t *key = NULL;
     char url[300];
     int code = 1, fresh = ks_is_fresh(data), made_secret = 0, made_key = 0, made_data = 0;
-    ks_block_signals();
     ks_crash_init();
     if (kp_ctx_new(&ctx) != KP_OK) {
         ks_log("cannot set up libkeyport: %s", kp_error_detail());
@@ -375,8 +374,10 @@ int ks_signer_main(int argc, char **argv)
     if (ks_http_bind(&e, &http, url, sizeof url, listen) != 0) goto fail;
     if (ks_exists(secret_file) && ks_read_secret_file(&e, secret_file, &svc.secret, &svc.secret_len) != 0) goto fail;
     made_data = !ks_exists(data);
-    if (ks_mkdir(&e, data) != 0) goto fail;
     if (ks_keysource_open(&e, ctx, &keys, data, fresh, &key, &made_key) != 0) goto fail;
+    /* after the passphrase prompt (where Ctrl-C still stops the process), before any thread */
+    ks_block_signals();
+    if (ks_mkdir(&e, data) != 0) goto fail;
     if (svc.secret == NULL) {
         uint8_t raw[32];
         char hex[65];

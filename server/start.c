@@ -473,7 +473,6 @@ int ks_api_main(int argc, char **argv)
     pthread_mutex_init(&api.busy_lock, NULL);
     pthread_mutex_init(&api.stop_lock, NULL);
     pthread_cond_init(&api.stop_cond, NULL);
-    ks_block_signals();
     ks_crash_init();
     curl_global_init(CURL_GLOBAL_DEFAULT);
     code = 1;
@@ -519,8 +518,10 @@ int ks_api_main(int argc, char **argv)
     }
     if (o.nurls == 0 && o.signers == 0) o.signers = 5;
 
-    if (ks_mkdir(&e, o.data) != 0 || (api.lock_fd < 0 && lock_data(&e, &api) != 0)) goto fail;
     if (ks_keysource_open(&e, api.ctx, &o.keys, o.data, fresh, &key, &made_key) != 0) goto fail;
+    /* after the passphrase prompt (where Ctrl-C still stops the process), before any thread */
+    ks_block_signals();
+    if (ks_mkdir(&e, o.data) != 0 || (api.lock_fd < 0 && lock_data(&e, &api) != 0)) goto fail;
     snprintf(path, sizeof path, "%s/api.db", o.data);
     if (api.db == NULL && ks_db_open(&e, &api.db, path, api_schema) != 0) goto fail;
     if (!meta_get(&api, "cluster_id", api.cluster_id, sizeof api.cluster_id)) {

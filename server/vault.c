@@ -190,7 +190,7 @@ int ks_keysource_open(ks_err *e, const kp_ctx *ctx, const ks_keysource *k, const
             ks_fail_kp(e, 500, st, "sealing the storage key under the passphrase");
             goto done;
         }
-        if (ks_write_new_file(e, kpx, sealed, sizeof sealed, 0600) != 0) goto done;
+        if (ks_mkdir(e, data) != 0 || ks_write_new_file(e, kpx, sealed, sizeof sealed, 0600) != 0) goto done;
     }
     rc = 0;
 done:

@@ -198,7 +198,7 @@ def test_a_passphrase_asked_on_the_terminal(keyportd_bin, tmp_path):
         assert b"typed at the terminal" not in seen, "the passphrase was echoed"
     finally:
         p.terminate()
-        p.wait(timeout=30)
+        p.wait(timeout=90)
         p.stdout.close()
         os.close(master)
     assert (data / "storage.kpx").exists()
@@ -210,7 +210,7 @@ def test_a_passphrase_asked_on_the_terminal(keyportd_bin, tmp_path):
         assert listening(r)
     finally:
         r.terminate()
-        r.wait(timeout=30)
+        r.wait(timeout=90)
         r.stdout.close()
         r.stderr.close()
 
