@@ -82,6 +82,11 @@ void ks_file_free(uint8_t *p, size_t len, int secure);
 /** Writes a new file atomically (temporary file, fsync, rename, fsync of the folder) with mode.
  *  Refuses to replace an existing file. */
 int ks_write_new_file(ks_err *e, const char *path, const void *data, size_t len, int mode);
+/** fsyncs the folder that holds path (after a file in it was renamed or removed). */
+void ks_sync_parent(const char *path);
+/** Takes an exclusive lock (flock) on dir/file, made if missing, for the life of the process: one
+ *  process at a time on a folder. Out: *fd. The message names who holds it. */
+int ks_lock_folder(ks_err *e, int *fd, const char *dir, const char *file);
 /** Creates a folder (mode 0700) if it does not exist. */
 int ks_mkdir(ks_err *e, const char *path);
 /** 1 if path exists. */

@@ -1,11 +1,8 @@
 /* signer.c: one signer node (see signer.h). */
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include "signer.h"
@@ -72,19 +69,6 @@ static int make_storage_key(ks_err *e, void *arg, uint8_t *file, size_t len)
     return 0;
 }
 
-/* One process at a time on a signer's folder: two on one folder would each think its pending and
- * committed rows are the truth (API.md "Signers"). */
-static int lock_folder(ks_err *e, ks_signer *s)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/signer.lock", s->dir);
-    s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (s->lock_fd < 0) return ks_fail(e, 500, "cannot open %s: %s", path, strerror(errno));
-    if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0)
-        return ks_fail(e, 500, "another keyportd is using the signer folder %s (it holds %s)", s->dir, path);
-    return 0;
-}
-
 int ks_signer_open(ks_err *e, ks_signer **out, const kp_ctx *ctx, const char *dir, const uint8_t key[32])
 {
     *out = NULL;
@@ -99,7 +83,9 @@ int ks_signer_open(ks_err *e, ks_signer **out, const kp_ctx *ctx, const char *di
     }
     s->ctx = ctx;
     pthread_mutex_init(&s->lock, NULL);
-    if (ks_mkdir(e, dir) != 0 || lock_folder(e, s) != 0) goto fail;
+    /* one process at a time on a signer's folder: two would each take their pending and committed
+     * rows for the truth */
+    if (ks_mkdir(e, dir) != 0 || ks_lock_folder(e, &s->lock_fd, dir, "signer.lock") != 0) goto fail;
     snprintf(path, sizeof path, "%s/signer.db", dir);
     if (ks_db_open(e, &s->db, path, schema) != 0) goto fail;
     int stored = count_rows(s->db, "SELECT (SELECT count(*) FROM shares) + (SELECT count(*) FROM pending)");

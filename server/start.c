@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -354,13 +353,7 @@ static int open_signers(ks_err *e, ks_api *api, const options *o, uint8_t *const
 
 static int lock_data(ks_err *e, ks_api *api)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/keyportd.lock", api->data);
-    api->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (api->lock_fd < 0) return ks_fail(e, 500, "cannot open %s: %s", path, strerror(errno));
-    if (flock(api->lock_fd, LOCK_EX | LOCK_NB) != 0)
-        return ks_fail(e, 500, "another keyportd is using %s (it holds %s)", api->data, path);
-    return 0;
+    return ks_lock_folder(e, &api->lock_fd, api->data, "keyportd.lock");
 }
 
 /* Unfinished commits, aborts and archives are retried every few seconds until the signers answer

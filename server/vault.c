@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -203,13 +204,15 @@ done:
     return rc;
 }
 
-static void sync_folder(const char *dir)
+int ks_lock_folder(ks_err *e, int *fd, const char *dir, const char *file)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (*fd < 0) return ks_fail(e, 500, "cannot open %s: %s", path, strerror(errno));
+    if (flock(*fd, LOCK_EX | LOCK_NB) != 0)
+        return ks_fail(e, 500, "another keyportd is using %s (it holds %s)", dir, path);
+    return 0;
 }
 
 int ks_sealed_secret(ks_err *e, const uint8_t key[32], const char *dir, const char *name, uint8_t *out, size_t len,
@@ -269,7 +272,7 @@ int ks_sealed_secret(ks_err *e, const uint8_t key[32], const char *dir, const ch
             ks_fail(e, 500, "cannot remove the clear copy %s: %s", plain, strerror(errno));
             goto done;
         }
-        sync_folder(dir);
+        ks_sync_parent(plain);
         ks_log("%s was kept in the clear beside what it protects; it is now sealed in %s and the clear copy is removed",
                plain, sealed_path);
     }
