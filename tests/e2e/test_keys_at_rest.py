@@ -148,12 +148,27 @@ def test_a_signer_needs_its_key_from_outside(keyportd_bin, tmp_path, missing):
     assert not (tmp_path / "sd").exists()
 
 
-def listening(p: subprocess.Popen) -> bool:
-    for _ in range(8):
-        line = p.stdout.readline()
-        if not line or b"listening on" in line:
-            return bool(line)
-    return False
+def listening(p: subprocess.Popen, timeout: float = 120) -> bool:
+    """Whether the process prints its "listening" line within timeout (it is killed if not)."""
+    import threading
+
+    got = []
+
+    def read():
+        for _ in range(8):
+            line = p.stdout.readline()
+            if not line or b"listening on" in line:
+                got.append(bool(line))
+                return
+        got.append(False)
+
+    t = threading.Thread(target=read, daemon=True)
+    t.start()
+    t.join(timeout)
+    if t.is_alive():
+        p.kill()
+        t.join(10)
+    return bool(got and got[0])
 
 
 def test_a_passphrase_asked_on_the_terminal(keyportd_bin, tmp_path):
@@ -177,27 +192,36 @@ def test_a_passphrase_asked_on_the_terminal(keyportd_bin, tmp_path):
     os.close(slave)
     seen = b""
 
-    def wait_for(words: bytes):
+    def wait_for(words: bytes, timeout: float = 30) -> bool:
         nonlocal seen
-        deadline = time.time() + 30
+        deadline = time.time() + timeout
         while words not in seen and time.time() < deadline:
-            r, _, _ = select.select([master], [], [], 1)
+            r, _, _ = select.select([master], [], [], 0.2)
             if r:
                 try:
                     seen += os.read(master, 4096)
                 except OSError:
                     break
-        assert words in seen, seen
+        return words in seen
+
+    def answer(prompt: bytes, then: bytes):
+        # the prompt turns echo off with TCSAFLUSH, which drops what was typed before: type again
+        # until the next prompt shows
+        assert wait_for(prompt), seen
+        for _ in range(20):
+            time.sleep(0.3)
+            os.write(master, b"typed at the terminal\n")
+            if wait_for(then, timeout=3):
+                return
+        raise AssertionError(seen)
 
     try:
-        wait_for(b"New storage passphrase: ")
-        os.write(master, b"typed at the terminal\n")
-        wait_for(b"Repeat the passphrase: ")
-        os.write(master, b"typed at the terminal\n")
+        answer(b"New storage passphrase: ", b"Repeat the passphrase: ")
+        answer(b"Repeat the passphrase: ", b"Repeat the passphrase: \r\n")
         assert listening(p), seen
         assert b"typed at the terminal" not in seen, "the passphrase was echoed"
     finally:
-        p.terminate()
+        p.kill()
         p.wait(timeout=90)
         p.stdout.close()
         os.close(master)
@@ -209,7 +233,7 @@ def test_a_passphrase_asked_on_the_terminal(keyportd_bin, tmp_path):
     try:
         assert listening(r)
     finally:
-        r.terminate()
+        r.kill()
         r.wait(timeout=90)
         r.stdout.close()
         r.stderr.close()
