@@ -73,12 +73,19 @@ int ks_actions_load(ks_err *e, ks_actions *a, const char *path)
 {
     uint8_t *text = NULL;
     size_t len = 0;
-    cJSON *j = NULL;
     char what[4300];
-    int rc = 0;
     snprintf(what, sizeof what, "the credentials file %s", path);
     if (ks_read_file(e, path, KP_MAX_INPUT_BYTES, 0, &text, &len) != 0) return 500;
-    if (ks_json_parse_value(e, &j, what, (const char *)text, len) != 0) {
+    int rc = ks_actions_load_text(e, a, what, (const char *)text, len);
+    ks_file_free(text, len, 0);
+    return rc;
+}
+
+int ks_actions_load_text(ks_err *e, ks_actions *a, const char *what, const char *text, size_t len)
+{
+    cJSON *j = NULL;
+    int rc = 0;
+    if (ks_json_parse_value(e, &j, what, text, len) != 0) {
         rc = 500;
         goto done;
     }
@@ -136,7 +143,7 @@ int ks_actions_load(ks_err *e, ks_actions *a, const char *path)
     }
 done:
     cJSON_Delete(j);
-    ks_file_free(text, len, 0);
+    if (rc != 0 && e != NULL) e->status = rc; /* a bad file stops the start (500), whoever said why */
     return rc;
 }
 

@@ -48,6 +48,9 @@ typedef struct ks_actions {
 int ks_actions_init(ks_actions *a);
 /** Loads --credentials FILE: a JSON array of {"credId","algorithm","publicKey"}. */
 int ks_actions_load(ks_err *e, ks_actions *a, const char *path);
+/** The same from the file's text; what names it in messages. Status 500 on failure (a bad file
+ *  stops the start). */
+int ks_actions_load_text(ks_err *e, ks_actions *a, const char *what, const char *text, size_t len);
 void ks_actions_free(ks_actions *a);
 /** POST /auth/action/init. Out: the answer. */
 int ks_action_init(ks_err *e, ks_actions *a, const uint8_t *body, size_t len, kp_buf *out);
@@ -142,6 +145,16 @@ int ks_key_json(ks_err *e, ks_api *api, const char *key_id, kp_buf *out);
 int ks_keys_list(ks_err *e, ks_api *api, kp_buf *out);
 int ks_keys_import(ks_err *e, ks_api *api, const ks_authz *z, const uint8_t *body, size_t len, kp_buf *out);
 int ks_keys_generate(ks_err *e, ks_api *api, const ks_authz *z, const uint8_t *body, size_t len, kp_buf *out);
+/** Reads the body of POST /keys: {"scheme","curve","name"?}. The name (checked with
+ *  kp_key_name_check) is copied to name (cap bytes); *has_name says whether there was one.
+ *  Returns 0 or 400. */
+int ks_keygen_request_parse(ks_err *e, const uint8_t *body, size_t len, kp_protocol *p, kp_curve *c, char *name,
+                            size_t cap, int *has_name);
+/** Reads a WIRE.md §3 export request for a key of this protocol and curve (names): encryptionKey
+ *  (out: ek), supportedSchemes (must hold the key's scheme), delete (out: *delete_after, default 1).
+ *  Returns 0 or 400. */
+int ks_export_request_parse(ks_err *e, const kp_ctx *ctx, const char *protocol, const char *curve, const uint8_t *body,
+                            size_t len, uint8_t ek[33], int *delete_after);
 /** Export: on success, the response is in out, and (*done)(*done_arg, sent) must run when the
  *  connection finishes (it archives after a complete answer). The shares are those of the signers
  *  that answered, at least minSigners of them; missing gets the base64 signerIds of the others,

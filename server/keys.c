@@ -328,7 +328,11 @@ static int log_ids_has(const log_ids *l, const char *key_id)
 static void audit_from_journal(ks_api *api, const char *key_id, const char *event, const char *pub_hex,
                                const char *actors_json, const char *details)
 {
-    cJSON *a = cJSON_Parse(actors_json ? actors_json : "[]");
+    cJSON *a = NULL;
+    ks_err why = {0};
+    const char *text = actors_json ? actors_json : "[]";
+    if (ks_json_parse_value(&why, &a, "the actors of a journal row", text, strlen(text)) != 0)
+        ks_log("key %s: %s; its event is logged without actors", key_id, why.msg);
     const char *actors[64];
     size_t n = 0;
     for (const cJSON *c = a ? a->child : NULL; c != NULL && n < 64; c = c->next)
@@ -595,6 +599,18 @@ static int answer_pub(ks_err *e, const cJSON *a, size_t pub_len, uint8_t *pub, s
     return 0;
 }
 
+/* Reads {"publicSharesDigest":hex} from a signer's prepare-import answer. */
+static int answer_digest(ks_err *e, const cJSON *a, uint8_t digest[KP_PUBLIC_SHARES_DIGEST_BYTES], size_t i,
+                         ks_api *api)
+{
+    const char *hex;
+    if (ks_json_str(e, &hex, a, "a signer's answer", "publicSharesDigest", 1) != 0 ||
+        kp_bytes_from_hex(digest, KP_PUBLIC_SHARES_DIGEST_BYTES, hex, strlen(hex)) != KP_OK)
+        return ks_fail(e, 502, "signer %zu (%s) answered without a valid publicSharesDigest", i + 1,
+                       api->signers[i].id_b64);
+    return 0;
+}
+
 int ks_keys_import(ks_err *e, ks_api *api, const ks_authz *z, const uint8_t *body, size_t len, kp_buf *out)
 {
     kp_import_request *req = NULL;
@@ -608,6 +624,7 @@ int ks_keys_import(ks_err *e, ks_api *api, const ks_authz *z, const uint8_t *bod
     key_row k;
     kp_buf call, actors, details;
     uint8_t first[KP_PUBKEY_MAX_BYTES], pub[KP_PUBKEY_MAX_BYTES];
+    uint8_t first_digest[KP_PUBLIC_SHARES_DIGEST_BYTES], digest[KP_PUBLIC_SHARES_DIGEST_BYTES];
     int rc = 0, journaled = 0;
     memset(&k, 0, sizeof k);
     kp_buf_init(&call, 0);
@@ -661,11 +678,24 @@ int ks_keys_import(ks_err *e, ks_api *api, const ks_authz *z, const uint8_t *bod
         }
         rc = signer_call(e, api, i, "prepare-import", &call, &a);
         if (rc == 0) rc = answer_pub(e, a, pub_len, i == 0 ? first : pub, i, api);
+        if (rc == 0) rc = answer_digest(e, a, i == 0 ? first_digest : digest, i, api);
         cJSON_Delete(a);
         if (rc != 0) {
             char why[KS_ERR_MAX];
             snprintf(why, sizeof why, "%s", e->msg);
             ks_fail(e, rc, "nothing was stored: %s", why);
+            goto done;
+        }
+        if (i > 0 && memcmp(first_digest, digest, sizeof digest) != 0) {
+            /* each signer checked its share against the public_shares of its own plaintext: only
+             * if all checked the same vector do the shares lie on one polynomial */
+            char a_hex[2 * sizeof digest + 1], b_hex[2 * sizeof digest + 1];
+            ks_hex(a_hex, first_digest, sizeof digest);
+            ks_hex(b_hex, digest, sizeof digest);
+            rc = ks_fail(e, 400, "nothing was stored: the signers checked different public_shares: signer 1 (%s) checked "
+                                 "the vector with digest %s, signer %zu (%s) %s; the shares do not lie on one "
+                                 "polynomial, so no %u of them could ever be recombined",
+                         api->signers[0].id_b64, a_hex, i + 1, api->signers[i].id_b64, b_hex, t);
             goto done;
         }
         if (i > 0 && memcmp(first, pub, pub_len) != 0) {
@@ -708,11 +738,48 @@ done:
 
 /* ---------------------------------------------------------------- key generation (Feldman VSS) */
 
-int ks_keys_generate(ks_err *e, ks_api *api, const ks_authz *z, const uint8_t *body, size_t len, kp_buf *out)
+int ks_keygen_request_parse(ks_err *e, const uint8_t *body, size_t len, kp_protocol *p, kp_curve *c, char *name,
+                            size_t cap, int *has_name)
 {
     static const char what[] = "the body of POST /keys";
-    cJSON *j = NULL, *deals[KP_MAX_SIGNERS] = {0};
-    const char *scheme, *curve_name, *name;
+    cJSON *j = NULL;
+    const char *scheme, *curve_name, *nm;
+    kp_status st;
+    int rc;
+    *has_name = 0;
+    if (cap > 0) name[0] = 0;
+    if ((rc = ks_json_parse(e, &j, what, (const char *)body, len)) != 0 ||
+        (rc = ks_json_str(e, &scheme, j, what, "scheme", 1)) != 0 ||
+        (rc = ks_json_str(e, &curve_name, j, what, "curve", 1)) != 0 || (rc = ks_json_str(e, &nm, j, what, "name", 0)) != 0)
+        goto done;
+    if ((st = kp_protocol_from_name(p, scheme)) != KP_OK || (st = kp_curve_from_name(c, curve_name)) != KP_OK ||
+        (st = kp_scheme_check(*p, *c)) != KP_OK) {
+        rc = ks_fail_kp(e, 400, st, "%s: scheme \"%.30s\" with curve \"%.30s\"", what, scheme, curve_name);
+        goto done;
+    }
+    /* as an imported key's name (kp_import_request_parse): no control characters, no escapes */
+    if (nm != NULL && (st = kp_key_name_check(nm, strlen(nm))) != KP_OK) {
+        rc = ks_fail_kp(e, 400, st, "%s: name", what);
+        goto done;
+    }
+    if (nm != NULL && strlen(nm) >= cap) {
+        rc = ks_fail(e, 400, "%s: name is longer than %zu bytes", what, cap - 1);
+        goto done;
+    }
+    if (nm != NULL) {
+        memcpy(name, nm, strlen(nm) + 1);
+        *has_name = 1;
+    }
+done:
+    cJSON_Delete(j);
+    return rc;
+}
+
+int ks_keys_generate(ks_err *e, ks_api *api, const ks_authz *z, const uint8_t *body, size_t len, kp_buf *out)
+{
+    cJSON *deals[KP_MAX_SIGNERS] = {0};
+    char name[KP_KEY_NAME_MAX_BYTES + 1];
+    int has_name = 0;
     kp_protocol p;
     kp_curve c;
     key_row k;
@@ -720,25 +787,13 @@ int ks_keys_generate(ks_err *e, ks_api *api, const ks_authz *z, const uint8_t *b
     uint8_t group[KP_PUBKEY_MAX_BYTES], part[KP_PUBKEY_MAX_BYTES], pub[KP_PUBKEY_MAX_BYTES];
     uint8_t *commitments = NULL;
     int rc, journaled = 0;
+    kp_status st;
     memset(&k, 0, sizeof k);
     kp_buf_init(&call, 0);
     kp_buf_init(&actors, 0);
     kp_buf_init(&details, 0);
     kp_buf_init(&recipients, 0);
-    if ((rc = ks_json_parse(e, &j, what, (const char *)body, len)) != 0 ||
-        (rc = ks_json_str(e, &scheme, j, what, "scheme", 1)) != 0 ||
-        (rc = ks_json_str(e, &curve_name, j, what, "curve", 1)) != 0 || (rc = ks_json_str(e, &name, j, what, "name", 0)) != 0)
-        goto done;
-    kp_status st;
-    if ((st = kp_protocol_from_name(&p, scheme)) != KP_OK || (st = kp_curve_from_name(&c, curve_name)) != KP_OK ||
-        (st = kp_scheme_check(p, c)) != KP_OK) {
-        rc = ks_fail_kp(e, 400, st, "%s: scheme \"%.30s\" with curve \"%.30s\"", what, scheme, curve_name);
-        goto done;
-    }
-    if (name != NULL && strlen(name) >= sizeof k.name) {
-        rc = ks_fail(e, 400, "%s: name is longer than %zu bytes", what, sizeof k.name - 1);
-        goto done;
-    }
+    if ((rc = ks_keygen_request_parse(e, body, len, &p, &c, name, sizeof name, &has_name)) != 0) goto done;
     unsigned n = (unsigned)api->n, t = n < 3 ? n : 3; /* API.md: minSigners = 3, or n if n < 3 */
     size_t pk_len = kp_public_key_bytes(c);
     if ((commitments = malloc((size_t)t * pk_len)) == NULL) {
@@ -821,7 +876,7 @@ int ks_keys_generate(ks_err *e, ks_api *api, const ks_authz *z, const uint8_t *b
     }
     ks_crash_point("keygen-after-prepare");
 
-    key_row_fill(&k, group, pk_len, name, c, p, t, n, 0);
+    key_row_fill(&k, group, pk_len, has_name ? name : NULL, c, p, t, n, 0);
     /* API.md "The audit log": key.created with scheme, curve, signers, t */
     if (actors_json(&actors, z) != KP_OK ||
         ks_buf_addf(&details, "{\"scheme\":\"%s\",\"curve\":\"%s\",\"signers\":%u,\"t\":%u,\"name\":", k.protocol, k.curve,
@@ -845,7 +900,6 @@ done:
     if (journaled) abort_all(api, k.id);
     if (k.id[0]) ks_busy_drop(api, k.id);
     for (size_t i = 0; i < KP_MAX_SIGNERS; i++) cJSON_Delete(deals[i]);
-    cJSON_Delete(j);
     free(commitments);
     kp_buf_release(&call);
     kp_buf_release(&actors);
@@ -924,9 +978,18 @@ static void on_export_done(void *arg, int sent)
     free(x);
 }
 
+/* CGGMP24 is the current Dfns API's name for the ECDSA keys it used to call CGGMP21: the same key
+ * shares, exported the same way. Dfns' published client of 2025 lists only CGGMP21 (and refuses
+ * CGGMP24), so either name in supportedSchemes accepts a key of either; the response carries the
+ * key's own name. */
+static int is_cggmp(const char *protocol)
+{
+    return strcmp(protocol, "CGGMP21") == 0 || strcmp(protocol, "CGGMP24") == 0;
+}
+
 /* WIRE.md §3 request: encryptionKey, supportedSchemes (which must hold the key's scheme), delete. */
-static int parse_export_request(ks_err *e, ks_api *api, const key_row *k, const uint8_t *body, size_t len, uint8_t ek[33],
-                                int *delete_after)
+int ks_export_request_parse(ks_err *e, const kp_ctx *ctx, const char *protocol, const char *curve, const uint8_t *body,
+                            size_t len, uint8_t ek[33], int *delete_after)
 {
     static const char what[] = "the export request";
     cJSON *j = NULL;
@@ -937,7 +1000,7 @@ static int parse_export_request(ks_err *e, ks_api *api, const key_row *k, const 
     if ((rc = ks_json_str(e, &ek_b64, j, what, "encryptionKey", 1)) != 0 ||
         (rc = ks_json_bool(e, delete_after, j, what, "delete", 0)) != 0)
         goto done;
-    kp_status st = kp_encryption_key_decode(api->ctx, ek, ek_b64, strlen(ek_b64));
+    kp_status st = kp_encryption_key_decode(ctx, ek, ek_b64, strlen(ek_b64));
     if (st != KP_OK) {
         rc = ks_fail_kp(e, 400, st, "%s: encryptionKey", what);
         goto done;
@@ -958,11 +1021,10 @@ static int parse_export_request(ks_err *e, ks_api *api, const key_row *k, const 
         }
         if ((rc = ks_json_str(e, &sp, s, where, "protocol", 1)) != 0 || (rc = ks_json_str(e, &sc, s, where, "curve", 1)) != 0)
             goto done;
-        if (strcmp(sp, k->protocol) == 0 && strcmp(sc, k->curve) == 0) found = 1;
+        if (strcmp(sc, curve) == 0 && (strcmp(sp, protocol) == 0 || (is_cggmp(sp) && is_cggmp(protocol)))) found = 1;
     }
     if (!found)
-        rc = ks_fail(e, 400, "%s: supportedSchemes does not include the key's scheme (%s with %s)", what, k->protocol,
-                     k->curve);
+        rc = ks_fail(e, 400, "%s: supportedSchemes does not include the key's scheme (%s with %s)", what, protocol, curve);
 done:
     cJSON_Delete(j);
     return rc;
@@ -984,7 +1046,7 @@ int ks_keys_export(ks_err *e, ks_api *api, const ks_authz *z, const char *key_id
     *done_arg = NULL;
     if ((rc = load_key(e, api, key_id, &k, 1)) != 0) return rc;
     if (strcmp(k.status, "Archived") == 0) return ks_fail(e, 409, "key %s is archived: it can no longer be exported", k.id);
-    if ((rc = parse_export_request(e, api, &k, body, len, ek, &delete_after)) != 0) return rc;
+    if ((rc = ks_export_request_parse(e, api->ctx, k.protocol, k.curve, body, len, ek, &delete_after)) != 0) return rc;
     if (kp_curve_from_name(&c, k.curve) != KP_OK || kp_protocol_from_name(&p, k.protocol) != KP_OK ||
         kp_bytes_from_hex(pub, kp_public_key_bytes(c), k.pub_hex, strlen(k.pub_hex)) != KP_OK)
         return ks_fail(e, 500, "key %s has a damaged record in api.db", k.id);

@@ -63,7 +63,8 @@ int ks_b64_decode(uint8_t **out, size_t *out_len, const char *s, size_t len, int
 void ks_hex(char *out, const uint8_t *p, size_t len);
 
 /** Replaces, in place, every byte of s that is not part of valid UTF-8, and every control
- *  character, by '?': for text that came from a request and goes into JSON or the log. */
+ *  character (C0, DEL, C1), by '?': for text that came from a request and goes into JSON or the
+ *  log. */
 void ks_utf8_clean(char *s);
 
 /* ---- time */
@@ -125,11 +126,14 @@ int ks_is_fresh(const char *path);
 /** Removes everything in the folder path, and the folder unless keep_top (a refused first start). */
 void ks_remove_tree(const char *path, int keep_top);
 
-/* ---- JSON requests (cJSON, with the checks cJSON lacks) */
+/* ---- JSON requests (cJSON behind libkeyport's strict reader) */
 
-/** Parses a request body strictly: UTF-8, no NUL byte, at most 32 levels deep, no duplicate keys,
- *  nothing after the value, and an object at the top. what names the document in messages.
- *  Out: *out (free with cJSON_Delete). Status 400 on failure. */
+/** Parses a request body: it must first pass libkeyport's strict reader (kp_json_check: UTF-8,
+ *  no control character and no escaped NUL or lone surrogate in a string, no escape in a key, no
+ *  key twice, at most 16 levels and 64 members per object, nothing after the value), so that it
+ *  means to keyportd what it means to the library; then cJSON builds the tree. An object at the
+ *  top. what names the document in messages. Out: *out (free with cJSON_Delete). Status 400 on
+ *  failure. */
 int ks_json_parse(ks_err *e, cJSON **out, const char *what, const char *text, size_t len);
 /** The same checks for any JSON value at the top. */
 int ks_json_parse_value(ks_err *e, cJSON **out, const char *what, const char *text, size_t len);

@@ -255,13 +255,16 @@ static int remote_call(ks_err *e, ks_link *l, const char *op, const char *body, 
             rc = ks_fail(e, 500, "out of memory");
     } else {
         /* pass the signer's own message on: {"error":{"status":…,"message":…}} */
-        cJSON *j = cJSON_ParseWithLength(answer.data ? (const char *)answer.data : "", answer.len);
+        cJSON *j = NULL;
+        ks_err pe = {0};
+        ks_json_parse(&pe, &j, "a signer's error answer", answer.data ? (const char *)answer.data : "", answer.len);
         const cJSON *err = cJSON_GetObjectItemCaseSensitive(j, "error");
         const cJSON *msg = cJSON_GetObjectItemCaseSensitive(err, "message");
         int st = status >= 400 && status < 600 ? (int)status : 502;
         /* the signer's 401 means the API and the signer disagree on the secret: a server fault */
         if (st == 401) st = 502;
         rc = ks_fail(e, st, "%s", cJSON_IsString(msg) ? msg->valuestring : "the signer gave no error message");
+        if (e != NULL) ks_utf8_clean(e->msg); /* it came over the network unauthenticated: no control characters */
         cJSON_Delete(j);
     }
     kp_buf_release(&answer);

@@ -267,7 +267,7 @@ static int op_prepare_import(ks_err *e, ks_signer *s, const cJSON *j, kp_buf *ou
     const char *key_id;
     kp_curve c;
     unsigned n, t, index;
-    uint8_t *ct = NULL, pub[KP_PUBKEY_MAX_BYTES];
+    uint8_t *ct = NULL, pub[KP_PUBKEY_MAX_BYTES], digest[KP_PUBLIC_SHARES_DIGEST_BYTES];
     size_t ct_len = 0, pub_len = 0;
     int rc;
     if ((rc = get_key_id(e, &key_id, j, op)) != 0 || (rc = get_curve(e, &c, j, op)) != 0 ||
@@ -279,7 +279,8 @@ static int op_prepare_import(ks_err *e, ks_signer *s, const cJSON *j, kp_buf *ou
         free(ct);
         return ks_fail(e, 500, "out of secure memory");
     }
-    kp_status st = kp_import_open_share(s->ctx, share, pub, &pub_len, ENC_SECRET(s), c, index, n, t, ct, ct_len);
+    kp_status st = kp_import_open_share_digest(s->ctx, share, pub, &pub_len, digest, ENC_SECRET(s), c, index, n, t, ct,
+                                               ct_len);
     free(ct);
     if (st != KP_OK) {
         kp_secure_free(share);
@@ -287,7 +288,12 @@ static int op_prepare_import(ks_err *e, ks_signer *s, const cJSON *j, kp_buf *ou
     }
     rc = store_pending(e, s, key_id, c, index, n, t, pub, pub_len, share);
     kp_secure_free(share);
-    if (rc == 0 && add_pub_answer(out, pub, pub_len)) rc = ks_fail(e, 500, "out of memory");
+    /* the digest of the public_shares it checked: the API stores the key only when every
+     * signer checked the same vector (else the shares need not lie on one polynomial) */
+    if (rc == 0 && (kp_buf_addstr(out, "{\"publicKey\":\"") != KP_OK || kp_buf_addhex(out, pub, pub_len) != KP_OK ||
+                    kp_buf_addstr(out, "\",\"publicSharesDigest\":\"") != KP_OK ||
+                    kp_buf_addhex(out, digest, sizeof digest) != KP_OK || kp_buf_addstr(out, "\"}") != KP_OK))
+        rc = ks_fail(e, 500, "out of memory");
     return rc;
 }
 
@@ -591,7 +597,9 @@ static int op_export(ks_err *e, ks_signer *s, const cJSON *j, kp_buf *out)
         rc = ks_fail(e, 500, "%s: the stored share of key %s does not open with the storage key of %s", op, key_id, s->dir);
         goto done;
     }
-    st = kp_export_seal_share(s->ctx, &ct, ek, (kp_curve)curve, (uint32_t)index, share);
+    uint8_t xb[32];
+    kp_scalar_from_u64(xb, (uint64_t)index); /* keyportd's signers hold 1..n */
+    st = kp_export_seal_share(s->ctx, &ct, ek, (kp_curve)curve, xb, share);
     kp_secure_free(share);
     if (st != KP_OK) {
         rc = ks_fail_kp(e, 500, st, "%s: sealing the share of key %s", op, key_id);

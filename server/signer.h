@@ -17,7 +17,7 @@
  *
  *   info            {}                                          -> {"signerId","encryptionKey"}
  *   prepare-import  {"keyId","curve","index","n","t","encryptedKeyShare"}
- *                                                                -> {"publicKey"}
+ *                                                                -> {"publicKey","publicSharesDigest"}
  *   deal            {"keyId","curve","t","n","dealer","recipients":[encryptionKey × n]}
  *                                                                -> {"commitments","shares":[b64 × n]}
  *   prepare-keygen  {"keyId","curve","t","n","index","dealings":[{"commitments","share"} × n]}

@@ -6,7 +6,6 @@
 #include "share.h"
 #include "wire.h"
 
-#define MAX_NAME_BYTES 256
 /* An import plaintext holds n points of at most 162 JSON bytes each, and the scalar. */
 #define MAX_IMPORT_CT_BYTES (256 + 170 * KP_MAX_SIGNERS + KP_ENVELOPE_OVERHEAD)
 
@@ -188,9 +187,7 @@ kp_status kp_import_prepare(const kp_ctx *ctx, kp_buf *out, const kp_signers *si
                        min_signers, n);
     if (kp_scalar_check(c, secret) != KP_OK)
         return kp_fail(KP_ERR_SCALAR, "the key is zero or not below the %s curve order", kp_curve_name(c));
-    if (name != NULL && (strlen(name) > MAX_NAME_BYTES || !kp_utf8_valid(name, strlen(name))))
-        return kp_fail(KP_ERR_FORMAT, "the key name must be valid UTF-8 of at most %d bytes",
-                       MAX_NAME_BYTES);
+    if (name != NULL && (st = kp_key_name_check(name, strlen(name))) != KP_OK) return st;
     const kp_curve_ops *ops = kp_curve_ops_of(c);
     kp_buf_init(&pubs, 0);
     kp_buf_init(&pt, 1);
@@ -298,9 +295,12 @@ kp_status kp_import_request_parse(kp_import_request **out, const char *json, siz
         goto cleanup;
     }
     if ((tok = kp_json_get(&j, 0, "name")) >= 0) {
-        if (j.tok[tok].type != KP_J_STRING || (st = kp_json_strdup(&j, tok, &r->name)) != KP_OK ||
-            strlen(r->name) > MAX_NAME_BYTES) {
-            st = kp_fail(KP_ERR_FORMAT, "name must be a string of at most %d bytes", MAX_NAME_BYTES);
+        if (j.tok[tok].type != KP_J_STRING || (st = kp_json_strdup(&j, tok, &r->name)) != KP_OK) {
+            st = kp_fail(KP_ERR_FORMAT, "name must be a string of at most %d bytes", KP_KEY_NAME_MAX_BYTES);
+            goto cleanup;
+        }
+        if ((st = kp_key_name_check(r->name, strlen(r->name))) != KP_OK) {
+            st = kp_fail(st, "name: %s", kp_error_detail());
             goto cleanup;
         }
     }
@@ -381,12 +381,52 @@ const char *kp_import_request_share(const kp_import_request *r, size_t i, const 
     return r->s[i].id64;
 }
 
+static void put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
+}
+
+/* keyport.h kp_import_open_share_digest: what every signer must have checked alike */
+static kp_status public_shares_digest(const kp_ctx *ctx, uint8_t digest[32], kp_curve c, unsigned t, unsigned n,
+                                      const kp_point *pubs)
+{
+    static const char tag[] = "keyport public_shares v1";
+    const kp_curve_ops *ops = kp_curve_ops_of(c);
+    const char *name = kp_curve_name(c);
+    uint8_t m[sizeof tag + 16 + 8 + KP_MAX_SIGNERS * KP_PUBKEY_MAX_BYTES];
+    size_t len = 0, nlen = strlen(name);
+    if (nlen > 15) return kp_fail(KP_ERR_INTERNAL, "curve name too long");
+    memcpy(m, tag, sizeof tag); /* with its NUL */
+    len = sizeof tag;
+    memcpy(m + len, name, nlen + 1);
+    len += nlen + 1;
+    put_be32(m + len, t);
+    put_be32(m + len + 4, n);
+    len += 8;
+    for (unsigned i = 0; i < n; i++) {
+        ops->serialize(ctx, m + len, &pubs[i], 1);
+        len += ops->pub_len;
+    }
+    kp_sha256(digest, m, len);
+    return KP_OK;
+}
+
 kp_status kp_import_open_share(const kp_ctx *ctx, uint8_t share[32], uint8_t *pub, size_t *pub_len,
                                const uint8_t signer_secret[32], kp_curve c, unsigned index, unsigned n, unsigned t,
                                const uint8_t *ct, size_t ct_len)
 {
-    KP_ARG_CHECK(ctx, ctx != NULL && share != NULL && pub != NULL && pub_len != NULL && signer_secret != NULL &&
-                          (ct != NULL || ct_len == 0));
+    uint8_t digest[KP_PUBLIC_SHARES_DIGEST_BYTES];
+    return kp_import_open_share_digest(ctx, share, pub, pub_len, digest, signer_secret, c, index, n, t, ct, ct_len);
+}
+
+kp_status kp_import_open_share_digest(const kp_ctx *ctx, uint8_t share[32], uint8_t *pub, size_t *pub_len,
+                                      uint8_t digest[KP_PUBLIC_SHARES_DIGEST_BYTES], const uint8_t signer_secret[32],
+                                      kp_curve c, unsigned index, unsigned n, unsigned t, const uint8_t *ct,
+                                      size_t ct_len)
+{
+    KP_ARG_CHECK(ctx, ctx != NULL && share != NULL && pub != NULL && pub_len != NULL && digest != NULL &&
+                          signer_secret != NULL && (ct != NULL || ct_len == 0));
+    memset(digest, 0, KP_PUBLIC_SHARES_DIGEST_BYTES);
     const kp_curve_ops *ops = kp_curve_ops_of(c);
     uint8_t *pt = NULL;
     kp_point pubs[KP_MAX_SIGNERS], mine, group;
@@ -410,10 +450,14 @@ kp_status kp_import_open_share(const kp_ctx *ctx, uint8_t share[32], uint8_t *pu
         goto cleanup;
     }
     if ((st = kp_public_shares_check(ctx, &group, pubs, n, t)) != KP_OK) goto cleanup;
+    if ((st = public_shares_digest(ctx, digest, c, t, n, pubs)) != KP_OK) goto cleanup;
     ops->serialize(ctx, pub, &group, 1);
     *pub_len = ops->pub_len;
 cleanup:
     kp_secure_free(pt);
-    if (st != KP_OK) kp_memzero(share, 32);
+    if (st != KP_OK) {
+        kp_memzero(share, 32);
+        memset(digest, 0, KP_PUBLIC_SHARES_DIGEST_BYTES);
+    }
     return st;
 }

@@ -77,6 +77,19 @@ int kp_utf8_valid(const char *s, size_t len)
     return 1;
 }
 
+/* A \\uXXXX escape at p (< end): 1 and its code unit in *cp, or 0 if truncated or not hex. */
+static int u_escape(const char *p, const char *end, unsigned *cp)
+{
+    *cp = 0;
+    if (end - p < 6 || p[0] != '\\' || p[1] != 'u') return 0;
+    for (int i = 2; i < 6; i++) {
+        int v = hexval(p[i]);
+        if (v < 0) return 0;
+        *cp = *cp << 4 | (unsigned)v;
+    }
+    return 1;
+}
+
 static kp_status parse_string(parser *ps, int *idx)
 {
     kp_status st;
@@ -92,9 +105,19 @@ static kp_status parse_string(parser *ps, int *idx)
             if (ps->end - ps->p < 2) return perr(ps, "unterminated escape");
             char e = ps->p[1];
             if (e == 'u') {
-                if (ps->end - ps->p < 6) return perr(ps, "truncated \\u escape");
-                for (int i = 2; i < 6; i++)
-                    if (hexval(ps->p[i]) < 0) return perr(ps, "bad \\u escape");
+                /* A decoded NUL would end the string early in any reader that keeps C strings
+                 * (cJSON does), and a lone surrogate is no character: both refused here, so that
+                 * no document means one thing to this reader and another to such a one. */
+                unsigned cp;
+                if (!u_escape(ps->p, ps->end, &cp)) return perr(ps, "bad \\u escape");
+                if (cp == 0) return perr(ps, "\\u0000 (a NUL) in a string");
+                if (cp >= 0xDC00 && cp <= 0xDFFF) return perr(ps, "lone low surrogate escape");
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    unsigned lo;
+                    if (!u_escape(ps->p + 6, ps->end, &lo) || lo < 0xDC00 || lo > 0xDFFF)
+                        return perr(ps, "high surrogate escape without its low surrogate");
+                    ps->p += 6;
+                }
                 ps->p += 6;
             } else if (strchr("\"\\/bfnrt", e) != NULL && e != 0) {
                 ps->p += 2;
@@ -180,7 +203,18 @@ static kp_status parse_container(parser *ps, int depth, int *idx, int is_obj)
             if ((st = parse_string(ps, &child)) != KP_OK) return st;
             if (ps->j->tok[child].escaped) return perr(ps, "escape in an object key");
             for (uint32_t i = 0; i < count; i++)
-                if (keys_equal(ps->j, keys[i], child)) return perr(ps, "duplicate key");
+                if (keys_equal(ps->j, keys[i], child)) {
+                    /* named when it is printable ASCII (a message may reach a terminal) */
+                    const kp_jtok *k = &ps->j->tok[child];
+                    const char *name = ps->j->text + k->start;
+                    int plain = 1;
+                    for (uint32_t b = 0; b < k->len && plain; b++) plain = name[b] >= 0x20 && name[b] < 0x7f;
+                    if (!plain)
+                        return kp_fail(KP_ERR_JSON, "%s is not valid JSON: duplicate key, given twice (at byte %zu)", ps->what,
+                                       (size_t)k->start - 1);
+                    return kp_fail(KP_ERR_JSON, "%s is not valid JSON: duplicate key \"%.*s\", given twice (at byte %zu)",
+                                   ps->what, (int)(k->len > 60 ? 60 : k->len), name, (size_t)k->start - 1);
+                }
             keys[count] = child;
             skip_ws(ps);
             if (ps->p >= ps->end || *ps->p != ':') return perr(ps, "expected ':'");
@@ -408,6 +442,16 @@ kp_status kp_json_only(const kp_json *j, int obj, const char *const *allowed, co
         k = (int)j->tok[k + 1].next;
     }
     return KP_OK;
+}
+
+kp_status kp_json_check(const char *text, size_t len, const char *what)
+{
+    KP_ARG_CHECK(NULL, (text != NULL || len == 0) && what != NULL);
+    kp_json j;
+    kp_clear_error();
+    kp_status st = kp_json_parse(&j, text, len, what);
+    if (st == KP_OK) kp_json_free(&j);
+    return st;
 }
 
 kp_status kp_json_object_strings(const char *text, size_t len, const char *const *keys, size_t nkeys, char **out)

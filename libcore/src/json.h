@@ -5,7 +5,9 @@
  * the caller's text, so a secret inside a decrypted plaintext never leaves the caller's
  * (secure) buffer. Strict: one value, no trailing data, depth at most KP_JSON_MAX_DEPTH,
  * at most KP_JSON_MAX_MEMBERS members per object, duplicate keys refused, escapes refused
- * in keys, strings valid UTF-8 without control characters.
+ * in keys, strings valid UTF-8 without control characters, and no escape that decodes to a
+ * NUL or to a lone surrogate (kp_json_check offers the same verdict to faces that read JSON
+ * with another parser).
  *
  * Tokens: an object's children are key, value, key, value…; `next` is the index of the token
  * after the whole subtree (the next sibling, or the end).

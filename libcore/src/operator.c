@@ -20,16 +20,35 @@ struct kp_operator {
 
 static const char OPERATOR_MAGIC[4] = {'K', 'P', 'O', 'P'};
 
+/* The byte offset of the first control character in valid UTF-8 (C0, DEL, and C1: U+0080..U+009F,
+ * encoded C2 80..C2 9F, where CSI U+009B starts an escape sequence as ESC [ does), or len. */
+static size_t first_control(const char *name, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (c < 0x20 || c == 0x7f || (c == 0xc2 && i + 1 < len && (unsigned char)name[i + 1] <= 0x9f)) return i;
+    }
+    return len;
+}
+
 kp_status kp_name_check(const char *name, size_t len, const char *what)
 {
     if (len == 0 || len > KP_NAME_MAX_BYTES || !kp_utf8_valid(name, len))
         return kp_fail(KP_ERR_FORMAT, "%s must be 1 to %d bytes of UTF-8", what, KP_NAME_MAX_BYTES);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)name[i];
-        /* C0, DEL, and C1 (U+0080..U+009F, encoded C2 80..C2 9F) */
-        if (c < 0x20 || c == 0x7f || (c == 0xc2 && i + 1 < len && (unsigned char)name[i + 1] <= 0x9f))
-            return kp_fail(KP_ERR_FORMAT, "%s must not contain control characters", what);
-    }
+    if (first_control(name, len) != len) return kp_fail(KP_ERR_FORMAT, "%s must not contain control characters", what);
+    return KP_OK;
+}
+
+kp_status kp_key_name_check(const char *name, size_t len)
+{
+    KP_ARG_CHECK(NULL, name != NULL || len == 0);
+    kp_clear_error();
+    if (len > KP_KEY_NAME_MAX_BYTES || !kp_utf8_valid(name, len))
+        return kp_fail(KP_ERR_FORMAT, "the key name must be at most %d bytes of UTF-8", KP_KEY_NAME_MAX_BYTES);
+    size_t at = first_control(name, len);
+    if (at != len)
+        return kp_fail(KP_ERR_FORMAT, "the key name must not contain control characters or escape sequences (byte %zu "
+                                      "is one)", at);
     return KP_OK;
 }
 

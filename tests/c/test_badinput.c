@@ -30,7 +30,9 @@ static void make_response(response *r, kp_curve c, kp_protocol p)
         kpt_random(ids[i], 8);
         ids[i][0] = (uint8_t)i; /* distinct */
         kp_buf_init(&cts[i], 0);
-        KPT_ST(kp_export_seal_share(ctx, &cts[i], r->ek, c, i + 1, shares[i]), KP_OK);
+        uint8_t xb[32];
+        kpt_scalar_u32(xb, i + 1);
+        KPT_ST(kp_export_seal_share(ctx, &cts[i], r->ek, c, xb, shares[i]), KP_OK);
         ss[i] = (kp_signer_share){ids[i], 8, cts[i].data, cts[i].len};
     }
     kp_buf_init(&out, 0);
@@ -625,4 +627,54 @@ Test(badinput, encryption_keys)
     free(b);
     KPT_ST(kp_encryption_key_decode(ctx, out, "AQ==", 4), KP_ERR_BASE64);
     KPT_ST(kp_encryption_key_decode(ctx, out, "", 0), KP_ERR_BASE64);
+}
+
+Test(badinput, escapes_that_decode_to_nul_or_lone_surrogates)
+{
+    /* a reader that keeps C strings (cJSON) would cut "a\u0000b" to "a": no document may mean that */
+    static const char *bad[] = {
+        "{\"a\":\"\\u0000\"}", "{\"a\":\"x\\u0000y\"}", "[\"\\u0000\"]", "{\"a\":\"\\ud800\"}", "{\"a\":\"\\udc00\"}",
+        "{\"a\":\"\\ud800x\"}", "{\"a\":\"\\ud800\\u0041\"}", "{\"a\":\"\\ud800\\ud800\"}", "{\"a\":\"\\udfff\\ud800\"}",
+        "{\"a\\u0000\":1}", "{\"delete\\u0000\":false}", "{\"a\":\"\\ud83d\\ude0\"}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        cr_assert_eq(kp_json_check(bad[i], strlen(bad[i]), "doc"), KP_ERR_JSON, "%s accepted", bad[i]);
+        cr_assert_eq(parse_import(bad[i], strlen(bad[i])), KP_ERR_JSON, "%s accepted", bad[i]);
+    }
+    static const char *good[] = {"{\"a\":\"\\ud83d\\ude00\"}", "{\"a\":\"\\u0001\\u00e9\\uffff\"}", "[\"\\/\\\"\"]", "{}"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        KPT_ST(kp_json_check(good[i], strlen(good[i]), "doc"), KP_OK);
+}
+
+Test(badinput, json_check_names_a_duplicate_key)
+{
+    const char *doc = "{\"userActionPayload\":\"{}\",\"x\":[{\"k\":1,\"k\":2}],\"userActionPayload\":\"{}\"}";
+    KPT_ST(kp_json_check(doc, strlen(doc), "the body"), KP_ERR_JSON);
+    cr_assert(strstr(kp_error_detail(), "duplicate key \"k\", given twice") != NULL, "%s", kp_error_detail());
+    const char *top = "{\"userActionPayload\":1,\"userActionPayload\":2}";
+    KPT_ST(kp_json_check(top, strlen(top), "the body"), KP_ERR_JSON);
+    cr_assert(strstr(kp_error_detail(), "the body is not valid JSON: duplicate key \"userActionPayload\", given twice") != NULL,
+              "%s", kp_error_detail());
+    /* a key that is not printable ASCII is not shown (the message may reach a terminal) */
+    const char *c1 = "{\"\xc2\x9b" "2J\":1,\"\xc2\x9b" "2J\":2}";
+    KPT_ST(kp_json_check(c1, strlen(c1), "the body"), KP_ERR_JSON);
+    cr_assert(strstr(kp_error_detail(), "\xc2\x9b") == NULL && strstr(kp_error_detail(), "twice") != NULL, "%s",
+              kp_error_detail());
+    KPT_ST(kp_json_check("", 0, "the body"), KP_ERR_EMPTY);
+    KPT_ST(kp_json_check("{} {}", 5, "the body"), KP_ERR_JSON);
+}
+
+Test(badinput, key_names)
+{
+    static const char *bad[] = {"\x1b[31mred", "bell\a", "a\nb", "tab\t", "del\x7f", "csi \xc2\x9b" "31m",
+                                "nel \xc2\x85", "\xc2\x80", "\xff", "\xc0\xaf"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        KPT_ST(kp_key_name_check(bad[i], strlen(bad[i])), KP_ERR_FORMAT);
+    KPT_ST(kp_key_name_check("a\0b", 3), KP_ERR_FORMAT);
+    static const char *good[] = {"", "treasury", "Tr\xc3\xa9sorerie \xe2\x80\x93 \xe9\x87\x91", "\xc2\xa0nbsp", "\xc2\xa9"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) KPT_ST(kp_key_name_check(good[i], strlen(good[i])), KP_OK);
+    char big[KP_KEY_NAME_MAX_BYTES + 2];
+    memset(big, 'a', sizeof big);
+    KPT_ST(kp_key_name_check(big, KP_KEY_NAME_MAX_BYTES), KP_OK);
+    KPT_ST(kp_key_name_check(big, KP_KEY_NAME_MAX_BYTES + 1), KP_ERR_FORMAT);
 }

@@ -204,10 +204,10 @@ static void flow(kp_curve c, kp_protocol p, unsigned n, unsigned t, const char *
     uint32_t idx[MAXN];
     for (unsigned i = 0; i < n; i++) idx[i] = i + 1;
     uint8_t got[32];
-    KPT_ST(kp_share_combine(got, c, idx + (n - t), (const uint8_t(*)[32])(opened + (n - t)), t), KP_OK);
+    KPT_ST(kpt_combine_u32(got, c, idx + (n - t), (const uint8_t(*)[32])(opened + (n - t)), t), KP_OK);
     cr_assert_arr_eq(got, secret, 32);
     if (t > 2) {
-        KPT_ST(kp_share_combine(got, c, idx, (const uint8_t(*)[32])opened, t - 1), KP_OK);
+        KPT_ST(kpt_combine_u32(got, c, idx, (const uint8_t(*)[32])opened, t - 1), KP_OK);
         cr_assert(memcmp(got, secret, 32) != 0);
     }
 
@@ -268,7 +268,7 @@ Test(import, name_is_escaped)
 {
     cluster cl;
     uint8_t secret[32];
-    const char *name = "a \"quoted\" name\\ with\nnewline, tab\t and é";
+    const char *name = "a \"quoted\" name\\ with a slash / and é";
     make_cluster(&cl, 3);
     kpt_random_scalar(secret, KP_CURVE_ED25519);
     kp_buf body;
@@ -282,6 +282,25 @@ Test(import, name_is_escaped)
     cr_assert_str_eq(kp_import_request_name(req), name);
     kp_import_request_free(req);
     cJSON_Delete(j);
+    /* control characters (a newline, a tab, an ANSI escape) are refused, as in operator names,
+     * both when a request is made and when one is read */
+    static const char *bad[] = {"new\nline", "tab\there", "\x1b[2J", "csi \xc2\x9b" "2J", "del\x7f"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        size_t before = body.len;
+        KPT_ST(kp_import_prepare(ctx, &body, cl.signers, KP_CURVE_ED25519, KP_PROTOCOL_FROST, 2, bad[i], secret),
+               KP_ERR_FORMAT);
+        cr_assert_eq(body.len, before);
+        kp_buf doc;
+        kp_buf_init(&doc, 0);
+        KPT_ST(kp_buf_addstr(&doc, "{\"name\":"), KP_OK);
+        KPT_ST(kp_buf_addjstr(&doc, bad[i], strlen(bad[i])), KP_OK);
+        const char *rest = strchr((const char *)body.data, ','); /* after the name */
+        KPT_ST(kp_buf_add(&doc, rest, body.len - (size_t)(rest - (const char *)body.data)), KP_OK);
+        KPT_ST(kp_import_request_parse(&req, (const char *)doc.data, doc.len), KP_ERR_FORMAT);
+        cr_assert(strstr(kp_error_detail(), "name") != NULL && strstr(kp_error_detail(), "control") != NULL, "%s",
+                  kp_error_detail());
+        kp_buf_release(&doc);
+    }
     kp_buf_release(&body);
     free_cluster(&cl);
 }
@@ -1062,5 +1081,188 @@ Test(import, signer_id_over_256_bytes_is_refused)
         free(t);
         free(id);
         cr_assert_eq(st, len <= 256 ? KP_OK : KP_ERR_BASE64, "a signerId of %zu bytes: %s", len, kp_status_name(st));
+    }
+}
+
+/* ------------------------------------------------------------ Dfns' own import requests */
+
+/* tests/vectors/dfns-trusted-dealer.generated.json: 20 import requests made by Dfns'
+ * build_key_import_request. Every signer opens its share with its secret through
+ * kp_import_open_share (checking it against public_shares), gets publicKey, and the shares
+ * interpolate to privateKey. Then keyport prepares its own request for the same signers and key,
+ * which the signers open the same way. */
+static void open_all(cJSON *e, const char *req_text, size_t req_len, const char *id)
+{
+    kp_signers *sg = NULL;
+    kp_import_request *req = NULL;
+    char *signers = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(e, "signers"));
+    cJSON *secrets = cJSON_GetObjectItemCaseSensitive(e, "signerSecrets");
+    kp_curve c;
+    KPT_ST(kp_curve_from_name(&c, kpt_jstr(e, "curve")), KP_OK);
+    unsigned t = (unsigned)cJSON_GetObjectItemCaseSensitive(e, "minSigners")->valueint;
+    uint8_t want[32], pubwant[33], got[32];
+    size_t publen_want = strlen(kpt_jstr(e, "publicKey")) / 2;
+    kpt_unhex(want, 32, kpt_jstr(e, "privateKey"));
+    kpt_unhex(pubwant, publen_want, kpt_jstr(e, "publicKey"));
+    KPT_ST(kp_signers_parse(ctx, &sg, signers, strlen(signers), NULL), KP_OK);
+    KPT_ST(kp_import_request_parse(&req, req_text, req_len), KP_OK);
+    size_t n = kp_import_request_count(req);
+    cr_assert_eq(n, kp_signers_count(sg), "%s", id);
+    uint8_t shares[KP_MAX_SIGNERS][32];
+    uint32_t idx[KP_MAX_SIGNERS];
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *ct;
+        size_t ctlen, publen = 0;
+        uint8_t dk[32], pub[33];
+        const char *sid = kp_import_request_share(req, i, &ct, &ctlen);
+        cr_assert_str_eq(sid, kp_signers_get(sg, i, NULL), "%s: share %zu is not for the %zu-th sorted signer", id, i, i);
+        kpt_unhex(dk, 32, kpt_jstr(secrets, sid));
+        kp_status st = kp_import_open_share(ctx, shares[i], pub, &publen, dk, c, (unsigned)i + 1, (unsigned)n, t, ct, ctlen);
+        cr_assert_eq(st, KP_OK, "%s: signer %s: %s: %s", id, sid, kp_status_name(st), kp_error_detail());
+        cr_assert_eq(publen, publen_want);
+        cr_assert_arr_eq(pub, pubwant, publen, "%s: group key", id);
+        idx[i] = (uint32_t)i + 1;
+    }
+    KPT_ST(kpt_combine_u32(got, c, idx, (const uint8_t(*)[32])shares, t), KP_OK);
+    cr_assert_arr_eq(got, want, 32, "%s: the first t shares", id);
+    KPT_ST(kpt_combine_u32(got, c, idx + (n - t), (const uint8_t(*)[32])(shares + (n - t)), t), KP_OK);
+    cr_assert_arr_eq(got, want, 32, "%s: the last t shares", id);
+    kp_memzero(shares, sizeof shares);
+    kp_import_request_free(req);
+    kp_signers_free(sg);
+    free(signers);
+}
+
+Test(import, dfns_generated_requests_all_20)
+{
+    cJSON *doc = kpt_load_json("dfns-trusted-dealer.generated.json");
+    cJSON *e;
+    int count = 0;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "import")) {
+        const char *id = kpt_jstr(e, "id");
+        char *req = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(e, "request"));
+        open_all(e, req, strlen(req), id);
+        free(req);
+        /* keyport's own request for the same signers and key */
+        kp_signers *sg = NULL;
+        char *signers = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(e, "signers"));
+        KPT_ST(kp_signers_parse(ctx, &sg, signers, strlen(signers), NULL), KP_OK);
+        kp_curve c;
+        kp_protocol p;
+        uint8_t key[32];
+        KPT_ST(kp_curve_from_name(&c, kpt_jstr(e, "curve")), KP_OK);
+        KPT_ST(kp_protocol_from_name(&p, kpt_jstr(e, "protocol")), KP_OK);
+        kpt_unhex(key, 32, kpt_jstr(e, "privateKey"));
+        kp_buf out;
+        kp_buf_init(&out, 0);
+        KPT_ST(kp_import_prepare(ctx, &out, sg, c, p, (unsigned)cJSON_GetObjectItemCaseSensitive(e, "minSigners")->valueint,
+                                 NULL, key),
+               KP_OK);
+        open_all(e, (const char *)out.data, out.len, id);
+        kp_buf_release(&out);
+        kp_signers_free(sg);
+        free(signers);
+        count++;
+    }
+    cr_assert_eq(count, 20);
+    cJSON_Delete(doc);
+}
+
+/* ------------------------------------------------------------ the digest of public_shares */
+
+/* keyport.h kp_import_open_share_digest, written out from its documentation */
+static void documented_digest(uint8_t out[32], kp_curve c, unsigned t, unsigned n, const uint8_t (*shares)[32])
+{
+    uint8_t m[4096];
+    size_t len = 0;
+    static const char tag[] = "keyport public_shares v1";
+    memcpy(m, tag, sizeof tag);
+    len += sizeof tag;
+    memcpy(m + len, kp_curve_name(c), strlen(kp_curve_name(c)) + 1);
+    len += strlen(kp_curve_name(c)) + 1;
+    uint8_t be[8] = {0, 0, 0, (uint8_t)t, 0, 0, 0, (uint8_t)n};
+    memcpy(m + len, be, 8);
+    len += 8;
+    for (unsigned i = 0; i < n; i++) {
+        size_t publen;
+        KPT_ST(kp_public_key(ctx, m + len, &publen, c, shares[i]), KP_OK);
+        len += publen;
+    }
+    kp_sha256(out, m, len);
+}
+
+static kp_status open_digest(prepared *pr, unsigned pos, const uint8_t *ct, size_t ctlen, uint8_t digest[32])
+{
+    uint8_t share[32], pub[33];
+    size_t publen;
+    return kp_import_open_share_digest(ctx, share, pub, &publen, digest, pr->cl.dk[pr->cl.sorted[pos]], pr->c, pos + 1,
+                                       pr->n, pr->t, ct, ctlen);
+}
+
+Test(import, every_signer_reports_the_same_public_shares_digest)
+{
+    for (int ci = 0; ci < 3; ci++) {
+        prepared pr;
+        prepare(&pr, KPT_CURVES[ci], 5, 3);
+        uint8_t want[32], got[32];
+        documented_digest(want, pr.c, 3, 5, (const uint8_t(*)[32])pr.shares);
+        for (unsigned pos = 0; pos < 5; pos++) {
+            const uint8_t *ct;
+            size_t ctlen;
+            kp_import_request_share(pr.req, pos, &ct, &ctlen);
+            KPT_ST(open_digest(&pr, pos, ct, ctlen, got), KP_OK);
+            cr_assert_arr_eq(got, want, 32, "%s: signer %u", kpt_curve_str(pr.c), pos + 1);
+        }
+        /* a failed open leaves the digest zeroed */
+        const uint8_t *ct;
+        size_t ctlen;
+        kp_import_request_share(pr.req, 1, &ct, &ctlen);
+        memset(got, 0xaa, 32);
+        cr_assert_neq(open_digest(&pr, 0, ct, ctlen, got), KP_OK);
+        cr_assert(kpt_is_zero(got, 32));
+        unprepare(&pr);
+    }
+}
+
+Test(import, one_polynomial_per_signer_shows_in_the_digest)
+{
+    /* each signer's plaintext is consistent in itself (its share, its polynomial, the same value
+     * at 0): every open succeeds with the same group key, only the digests tell them apart */
+    for (int ci = 0; ci < 3; ci++) {
+        prepared pr;
+        prepare(&pr, KPT_CURVES[ci], 5, 3);
+        uint8_t digests[5][32], group[5][33];
+        for (unsigned pos = 0; pos < 5; pos++) {
+            uint8_t poly[5][32];
+            KPT_ST(kp_share_split(ctx, poly, pr.c, 3, 5, pr.secret), KP_OK);
+            kp_buf pubs, pt;
+            kp_buf_init(&pubs, 0);
+            kp_buf_init(&pt, 1);
+            KPT_ST(kp_buf_addstr(&pubs, "["), KP_OK);
+            for (unsigned j = 0; j < 5; j++) {
+                if (j) KPT_ST(kp_buf_addstr(&pubs, ","), KP_OK);
+                point_json(&pubs, pr.c, poly[j]);
+            }
+            KPT_ST(kp_buf_addstr(&pubs, "]"), KP_OK);
+            KPT_ST(kp_wire_import_plaintext_write(&pt, pr.c, poly[pos], &pubs), KP_OK);
+            uint8_t *ct = malloc(pt.len + 49), ek[33], share[32];
+            size_t publen;
+            kp_signers_get(pr.cl.signers, pos, ek);
+            KPT_ST(kp_envelope_seal(ctx, ct, ek, pt.data, pt.len), KP_OK);
+            KPT_ST(kp_import_open_share_digest(ctx, share, group[pos], &publen, digests[pos], pr.cl.dk[pr.cl.sorted[pos]],
+                                               pr.c, pos + 1, 5, 3, ct, pt.len + 49),
+                   KP_OK);
+            uint8_t want[32];
+            documented_digest(want, pr.c, 3, 5, (const uint8_t(*)[32])poly);
+            cr_assert_arr_eq(digests[pos], want, 32);
+            free(ct);
+            kp_buf_release(&pubs);
+            kp_buf_release(&pt);
+            if (pos > 0) {
+                cr_assert_arr_eq(group[pos], group[0], publen, "the same value at 0: the same group key");
+                cr_assert(memcmp(digests[pos], digests[0], 32) != 0, "%s: signer %u", kpt_curve_str(pr.c), pos + 1);
+            }
+        }
+        unprepare(&pr);
     }
 }

@@ -64,9 +64,13 @@ def test_import_name_is_escaped(kp):
     rng = random.Random("import-name-escape")
     signers = H.make_signers(rng, 5)
     key = c.random_scalar(rng)
-    name = 'a "quoted" \\ name\twith ü and €'
+    name = 'a "quoted" \\ name/with ü and €'
     res = H.import_prepare(kp, signers, c, "FROST", W.scalar_hex(key), "--name", name)
     H.check_import(res, c, "FROST", key, 3, signers, name=name)
+    # control characters (a tab, an ANSI escape) are refused in key names, as in operator names
+    for bad in ("tab\there", "\x1b[31mred", "csi \u009b2J"):
+        with pytest.raises(AssertionError, match="control characters"):
+            H.import_prepare(kp, signers, c, "FROST", W.scalar_hex(key), "--name", bad)
 
 
 def test_import_fresh_polynomial_each_run(kp):

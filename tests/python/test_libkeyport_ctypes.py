@@ -64,7 +64,7 @@ class Lib:
                                             POINTER(c_uint8), c_int, c_uint, c_uint, c_uint,
                                             POINTER(c_uint8), c_size_t]
         so.kp_import_open_share.restype = c_int
-        so.kp_export_seal_share.argtypes = [c_void_p, POINTER(KpBuf), POINTER(c_uint8), c_int, c_uint32,
+        so.kp_export_seal_share.argtypes = [c_void_p, POINTER(KpBuf), POINTER(c_uint8), c_int, POINTER(c_uint8),
                                             POINTER(c_uint8)]
         so.kp_export_seal_share.restype = c_int
         self.misuse: list[str] = []
@@ -99,8 +99,8 @@ class Lib:
         buf = KpBuf()
         self.so.kp_buf_init(byref(buf), 0)
         try:
-            st = self.so.kp_export_seal_share(self.ctx, byref(buf), Bytes33(*ek), CURVE_IDS[c.name], index,
-                                              Bytes32(*share.to_bytes(32, "big")))
+            st = self.so.kp_export_seal_share(self.ctx, byref(buf), Bytes33(*ek), CURVE_IDS[c.name],
+                                              Bytes32(*index.to_bytes(32, "big")), Bytes32(*share.to_bytes(32, "big")))
             assert st == KP_OK, f"kp_export_seal_share: {st} {self.detail()}"
             return ctypes.string_at(buf.data, buf.len)
         finally:
@@ -150,6 +150,46 @@ def test_import_open_share_every_signer(lib, c):
         assert int.from_bytes(share, "big") == s.shares[i]
         assert pub_len == c.pub_len
         assert pub[:pub_len] == c.public_key(s.key)
+
+
+def _digest_ref(c: W.Curve, t: int, n: int, shares: dict) -> bytes:
+    """keyport.h kp_import_open_share_digest, from its documentation, with hashlib: the public
+    shares in their compressed form (c.public_key), not the plaintext's wire form."""
+    import hashlib
+    m = b"keyport public_shares v1\0" + c.name.encode() + b"\0" + t.to_bytes(4, "big") + n.to_bytes(4, "big")
+    return hashlib.sha256(m + b"".join(c.public_key(shares[x]) for x in range(1, n + 1))).digest()
+
+
+@pytest.mark.parametrize("c", ALL_CURVES)
+def test_import_open_share_digest_of_public_shares(lib, c):
+    """Every signer of one polynomial reports one digest (checked against hashlib); signers given
+    a polynomial each, with the same value at 0, report the same group key but other digests."""
+    f = lib.so.kp_import_open_share_digest
+    f.argtypes = [c_void_p, POINTER(c_uint8), POINTER(c_uint8), POINTER(c_size_t), POINTER(c_uint8),
+                  POINTER(c_uint8), c_int, c_uint, c_uint, c_uint, POINTER(c_uint8), c_size_t]
+    f.restype = c_int
+
+    def open_digest(s, i, pt):
+        ct = s.recipients[i - 1].seal(pt)
+        share, pub, digest, pub_len = Bytes32(), (c_uint8 * 65)(), Bytes32(*([0xAA] * 32)), c_size_t()
+        st = f(lib.ctx, share, pub, byref(pub_len), digest, Bytes32(*s.recipients[i - 1].secret.to_bytes(32, "big")),
+               CURVE_IDS[c.name], i, s.n, s.t, (c_uint8 * len(ct)).from_buffer_copy(ct), len(ct))
+        assert st == KP_OK, f"signer {i}: status {st}: {lib.detail()}"
+        return bytes(pub)[:pub_len.value], bytes(digest)
+
+    s = ImportSetup(c, "ctypes-digest-" + c.name)
+    want = _digest_ref(c, s.t, s.n, s.shares)
+    for i in range(1, s.n + 1):
+        pub, digest = open_digest(s, i, s.plaintext(i))
+        assert digest == want and pub == c.public_key(s.key)
+    seen = set()
+    for i in range(1, s.n + 1):
+        _, mine = W.shamir_split(s.key, s.t, range(1, s.n + 1), c.order, s.rng)
+        pubs = [c.public_wire(mine[x]) for x in range(1, s.n + 1)]
+        pub, digest = open_digest(s, i, W.import_plaintext(c, mine[i], pubs))
+        assert pub == c.public_key(s.key), "the same value at 0: the same group key"
+        assert digest == _digest_ref(c, s.t, s.n, mine) and digest != want and digest not in seen
+        seen.add(digest)
 
 
 def _expect_refused(lib, s: ImportSetup, i: int, ct: bytes, want: int | None, c=None, index=None, n=None, t=None):
@@ -211,7 +251,8 @@ def test_export_seal_share_opens_in_python(lib, c):
     rng = random.Random("ctypes-seal-" + c.name)
     r = W.Recipient.random(rng)
     eph = set()
-    for index in (1, 7, 2**32 - 1):
+    # whole-scalar indices (WIRE.md §2): small, >= 2^32, and random full-size ones
+    for index in (1, 7, 2**32 - 1, 2**32, c.random_scalar(rng), c.order - 1):
         share = c.random_scalar(rng)
         ct = lib.export_seal_share(r.ek, c, index, share)
         want = W.export_plaintext(c, index, share)
@@ -220,7 +261,7 @@ def test_export_seal_share_opens_in_python(lib, c):
             assert len(ct) == 281
         assert r.open(ct) == want
         eph.add(ct[-33:])
-    assert len(eph) == 3, "a fresh ephemeral key per share"
+    assert len(eph) == 6, "a fresh ephemeral key per share"
 
 
 # --------------------------------------------------------------------------- small cross-checks
