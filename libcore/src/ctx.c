@@ -1,7 +1,6 @@
 /* ctx.c: the context, curve and scheme names, and key-level helpers. */
 #include <string.h>
 
-#include <openssl/ec.h>
 #include <sodium.h>
 
 #include "curve.h"
@@ -24,10 +23,9 @@ kp_status kp_ctx_new(kp_ctx **out)
     kp_random(seed, sizeof seed);
     int ok = secp256k1_context_randomize(ctx->secp, seed);
     sodium_memzero(seed, sizeof seed);
-    kp_status st = ok ? kp_stark_group_new(&ctx->stark) : kp_fail(KP_ERR_INTERNAL, "libsecp256k1 randomize failed");
-    if (st != KP_OK) {
+    if (!ok) {
         kp_ctx_free(ctx);
-        return st;
+        return kp_fail(KP_ERR_INTERNAL, "libsecp256k1 randomize failed");
     }
     kp_field_of(KP_CURVE_SECP256K1); /* set up the field tables before any thread shares ctx */
     *out = ctx;
@@ -38,7 +36,6 @@ void kp_ctx_free(kp_ctx *ctx)
 {
     if (ctx == NULL) return;
     if (ctx->secp != NULL) secp256k1_context_destroy(ctx->secp);
-    EC_GROUP_free(ctx->stark);
     free(ctx);
 }
 

@@ -14,13 +14,11 @@
 #include <stdint.h>
 
 #include <secp256k1.h>
-#include <openssl/ec.h>
 
 #include "keyport.h"
 
 struct kp_ctx {
     secp256k1_context *secp;
-    EC_GROUP *stark;
     void (*illegal)(const char *msg, void *data);
     void *illegal_data;
 };
