@@ -15,9 +15,10 @@
  * 2016, algorithms 1 and 3, general a; here a = 1): valid for every pair of inputs, the identity
  * and equal points included, so no branch depends on the points.
  *
- * Multiplication: 4-bit windows. The generator has a table of d·16^w·G (d = 1..15, w = 0..62,
- * affine), built once; a base multiplication is 63 additions. Other points get a 16-entry table
- * per call and 4 doublings and one addition per window. Every table read scans the whole table
+ * Multiplication: windows. The generator has a table of d·64^w·G (d = 1..32, w = 0..42, affine,
+ * 88 KB), built once; a base multiplication recodes the scalar into signed 6-bit digits and is
+ * 43 additions. Other points get a 16-entry table per call, and 4 doublings and one addition per
+ * 4-bit window. Every table read scans the whole table
  * with masks. Inversion is Fermat's (a fixed addition chain for p-2); the square root is the
  * constant-time Tonelli-Shanks of RFC 9380 appendix I.4 (p-1 = 2^192·(2^59+17)).
  * Nothing here branches on or indexes by a scalar, a coordinate or a field element; the only
@@ -52,13 +53,14 @@ static const uint8_t GY_BE[32] = {0x00, 0x56, 0x68, 0x06, 0x0a, 0xa4, 0x97, 0x30
                                   0x43, 0xa3, 0x28, 0x73, 0x00, 0x0c, 0x36, 0xe8, 0xdc, 0x1f};
 
 #define WINDOWS 63 /* scalars are below n < 2^252: 63 nibbles */
+#define GWIN 43    /* signed 6-bit digits of a scalar below 2^252: 42, and a carry out of the top */
 
 static struct {
     sfe r2;      /* R^2 mod p */
     sfe one;     /* R mod p: 1 in the domain */
     sfe b, b3;   /* b and 3b */
     sfe sqrt_c5; /* 3^((p-1)/2^192): 3 generates GF(p)* (cairo-lang FIELD_GEN), so it is a non-square */
-    saff gtab[WINDOWS][15];
+    saff gtab[GWIN][32]; /* gtab[w][d-1] = d·64^w·G */
 } K;
 static pthread_once_t k_once = PTHREAD_ONCE_INIT;
 
@@ -67,73 +69,171 @@ static pthread_once_t k_once = PTHREAD_ONCE_INIT;
 static uint64_t mask_of(uint64_t bit) { return (uint64_t)0 - bit; }
 
 /* r = a - p if a >= p (a < 2p), in constant time */
-static void fe_reduce_once(uint64_t r[4], const uint64_t a[4])
+static inline void fe_reduce_once(uint64_t r[4], const uint64_t a[4])
 {
-    uint64_t t[4], borrow = 0;
-    for (int i = 0; i < 4; i++) {
-        u128 d = (u128)a[i] - PL[i] - borrow;
-        t[i] = (uint64_t)d;
-        borrow = (uint64_t)(d >> 64) & 1;
-    }
+    u128 d;
+    uint64_t t0, t1, t2, t3, borrow;
+    d = (u128)a[0] - P0;
+    t0 = (uint64_t)d;
+    borrow = (uint64_t)(d >> 64) & 1;
+    d = (u128)a[1] - borrow;
+    t1 = (uint64_t)d;
+    borrow = (uint64_t)(d >> 64) & 1;
+    d = (u128)a[2] - borrow;
+    t2 = (uint64_t)d;
+    borrow = (uint64_t)(d >> 64) & 1;
+    d = (u128)a[3] - P3 - borrow;
+    t3 = (uint64_t)d;
+    borrow = (uint64_t)(d >> 64) & 1;
     uint64_t keep = mask_of(borrow); /* borrow: a < p, keep a */
-    for (int i = 0; i < 4; i++) r[i] = t[i] ^ (keep & (a[i] ^ t[i]));
+    r[0] = t0 ^ (keep & (a[0] ^ t0));
+    r[1] = t1 ^ (keep & (a[1] ^ t1));
+    r[2] = t2 ^ (keep & (a[2] ^ t2));
+    r[3] = t3 ^ (keep & (a[3] ^ t3));
 }
 
-static void fe_mul(sfe *r, const sfe *a, const sfe *b)
+/* Montgomery product a·b·R^-1 mod p, interleaved product scanning. With p = 1 + P3·2^192 the
+ * reduction word of column i is m_i = -(low word) and m_i·p adds m_i to column i and m_i·P3 to
+ * column i+3: 20 word products in all. Inputs below p; the output is below p. */
+#define ACC_ADD(x)                                   \
+    do {                                             \
+        u128 s_ = (u128)c0 + (x);                    \
+        c0 = (uint64_t)s_;                           \
+        s_ = (u128)c1 + (uint64_t)(s_ >> 64);        \
+        c1 = (uint64_t)s_;                           \
+        c2 += (uint64_t)(s_ >> 64);                  \
+    } while (0)
+#define MAC(x, y)                                    \
+    do {                                             \
+        u128 p_ = (u128)(x) * (y);                   \
+        u128 s_ = (u128)c0 + (uint64_t)p_;           \
+        c0 = (uint64_t)s_;                           \
+        s_ = (u128)c1 + (uint64_t)(p_ >> 64) + (uint64_t)(s_ >> 64); \
+        c1 = (uint64_t)s_;                           \
+        c2 += (uint64_t)(s_ >> 64);                  \
+    } while (0)
+#define SHIFT()      \
+    do {             \
+        c0 = c1;     \
+        c1 = c2;     \
+        c2 = 0;      \
+    } while (0)
+
+static void fe_mul(sfe *r, const sfe *x, const sfe *y)
 {
-    uint64_t t[6] = {0};
-    for (int i = 0; i < 4; i++) {
-        u128 c = 0;
-        for (int j = 0; j < 4; j++) {
-            c = (u128)a->v[j] * b->v[i] + t[j] + (uint64_t)(c >> 64);
-            t[j] = (uint64_t)c;
-        }
-        c = (u128)t[4] + (uint64_t)(c >> 64);
-        t[4] = (uint64_t)c;
-        t[5] = (uint64_t)(c >> 64);
-        uint64_t m = (uint64_t)0 - t[0]; /* t[0] · (-p^-1 mod 2^64), and p ≡ 1 (mod 2^64) */
-        c = (u128)m * P0 + t[0];
-        c = (u128)m * P1 + t[1] + (uint64_t)(c >> 64);
-        t[0] = (uint64_t)c;
-        c = (u128)m * P2 + t[2] + (uint64_t)(c >> 64);
-        t[1] = (uint64_t)c;
-        c = (u128)m * P3 + t[3] + (uint64_t)(c >> 64);
-        t[2] = (uint64_t)c;
-        c = (u128)t[4] + (uint64_t)(c >> 64);
-        t[3] = (uint64_t)c;
-        t[4] = t[5] + (uint64_t)(c >> 64);
-    }
-    /* t < 2p < 2^253, so t[4] is 0 */
+    const uint64_t a0 = x->v[0], a1 = x->v[1], a2 = x->v[2], a3 = x->v[3];
+    const uint64_t b0 = y->v[0], b1 = y->v[1], b2 = y->v[2], b3 = y->v[3];
+    uint64_t c0 = 0, c1 = 0, c2 = 0, m0, m1, m2, m3, t[4];
+    MAC(a0, b0);
+    m0 = (uint64_t)0 - c0;
+    ACC_ADD(m0);
+    SHIFT();
+    MAC(a0, b1); MAC(a1, b0);
+    m1 = (uint64_t)0 - c0;
+    ACC_ADD(m1);
+    SHIFT();
+    MAC(a0, b2); MAC(a1, b1); MAC(a2, b0);
+    m2 = (uint64_t)0 - c0;
+    ACC_ADD(m2);
+    SHIFT();
+    MAC(a0, b3); MAC(a1, b2); MAC(a2, b1); MAC(a3, b0); MAC(m0, P3);
+    m3 = (uint64_t)0 - c0;
+    ACC_ADD(m3);
+    SHIFT();
+    MAC(a1, b3); MAC(a2, b2); MAC(a3, b1); MAC(m1, P3);
+    t[0] = c0;
+    SHIFT();
+    MAC(a2, b3); MAC(a3, b2); MAC(m2, P3);
+    t[1] = c0;
+    SHIFT();
+    MAC(a3, b3); MAC(m3, P3);
+    t[2] = c0;
+    t[3] = c1; /* below 2p < 2^253: c2 is 0 */
     fe_reduce_once(r->v, t);
 }
 
-static void fe_sqr(sfe *r, const sfe *a) { fe_mul(r, a, a); }
+/* MAC(x, y) twice, one product */
+#define MAC2(x, y)                                   \
+    do {                                             \
+        u128 p_ = (u128)(x) * (y);                   \
+        for (int k_ = 0; k_ < 2; k_++) {             \
+            u128 s_ = (u128)c0 + (uint64_t)p_;       \
+            c0 = (uint64_t)s_;                       \
+            s_ = (u128)c1 + (uint64_t)(p_ >> 64) + (uint64_t)(s_ >> 64); \
+            c1 = (uint64_t)s_;                       \
+            c2 += (uint64_t)(s_ >> 64);              \
+        }                                            \
+    } while (0)
 
-static void fe_add(sfe *r, const sfe *a, const sfe *b)
+/* r = a^2·R^-1: fe_mul's columns with the ten distinct word products of a square. */
+static void fe_sqr(sfe *r, const sfe *x)
 {
-    uint64_t t[4], carry = 0;
-    for (int i = 0; i < 4; i++) {
-        u128 s = (u128)a->v[i] + b->v[i] + carry;
-        t[i] = (uint64_t)s;
-        carry = (uint64_t)(s >> 64);
-    }
-    fe_reduce_once(r->v, t); /* a + b < 2p < 2^253: no carry out */
+    const uint64_t a0 = x->v[0], a1 = x->v[1], a2 = x->v[2], a3 = x->v[3];
+    uint64_t c0 = 0, c1 = 0, c2 = 0, m0, m1, m2, m3, t[4];
+    MAC(a0, a0);
+    m0 = (uint64_t)0 - c0;
+    ACC_ADD(m0);
+    SHIFT();
+    MAC2(a0, a1);
+    m1 = (uint64_t)0 - c0;
+    ACC_ADD(m1);
+    SHIFT();
+    MAC2(a0, a2); MAC(a1, a1);
+    m2 = (uint64_t)0 - c0;
+    ACC_ADD(m2);
+    SHIFT();
+    MAC2(a0, a3); MAC2(a1, a2); MAC(m0, P3);
+    m3 = (uint64_t)0 - c0;
+    ACC_ADD(m3);
+    SHIFT();
+    MAC2(a1, a3); MAC(a2, a2); MAC(m1, P3);
+    t[0] = c0;
+    SHIFT();
+    MAC2(a2, a3); MAC(m2, P3);
+    t[1] = c0;
+    SHIFT();
+    MAC(a3, a3); MAC(m3, P3);
+    t[2] = c0;
+    t[3] = c1;
+    fe_reduce_once(r->v, t);
 }
 
-static void fe_sub(sfe *r, const sfe *a, const sfe *b)
+static inline void fe_add(sfe *r, const sfe *a, const sfe *b)
 {
-    uint64_t t[4], borrow = 0, carry = 0;
-    for (int i = 0; i < 4; i++) {
-        u128 d = (u128)a->v[i] - b->v[i] - borrow;
-        t[i] = (uint64_t)d;
-        borrow = (uint64_t)(d >> 64) & 1;
-    }
-    uint64_t m = mask_of(borrow);
-    for (int i = 0; i < 4; i++) {
-        u128 s = (u128)t[i] + (PL[i] & m) + carry;
-        r->v[i] = (uint64_t)s;
-        carry = (uint64_t)(s >> 64);
-    }
+    uint64_t t[4];
+    u128 c = (u128)a->v[0] + b->v[0];
+    t[0] = (uint64_t)c;
+    c = (u128)a->v[1] + b->v[1] + (uint64_t)(c >> 64);
+    t[1] = (uint64_t)c;
+    c = (u128)a->v[2] + b->v[2] + (uint64_t)(c >> 64);
+    t[2] = (uint64_t)c;
+    t[3] = a->v[3] + b->v[3] + (uint64_t)(c >> 64); /* a + b < 2p < 2^253: no carry out */
+    fe_reduce_once(r->v, t);
+}
+
+static inline void fe_sub(sfe *r, const sfe *a, const sfe *b)
+{
+    uint64_t t0, t1, t2, t3, borrow;
+    u128 d = (u128)a->v[0] - b->v[0];
+    t0 = (uint64_t)d;
+    borrow = (uint64_t)(d >> 64) & 1;
+    d = (u128)a->v[1] - b->v[1] - borrow;
+    t1 = (uint64_t)d;
+    borrow = (uint64_t)(d >> 64) & 1;
+    d = (u128)a->v[2] - b->v[2] - borrow;
+    t2 = (uint64_t)d;
+    borrow = (uint64_t)(d >> 64) & 1;
+    d = (u128)a->v[3] - b->v[3] - borrow;
+    t3 = (uint64_t)d;
+    borrow = (uint64_t)(d >> 64) & 1;
+    uint64_t m = mask_of(borrow); /* add p back: p's limbs are P0 = 1, 0, 0, P3 */
+    u128 c = (u128)t0 + (m & P0);
+    r->v[0] = (uint64_t)c;
+    c = (u128)t1 + (uint64_t)(c >> 64);
+    r->v[1] = (uint64_t)c;
+    c = (u128)t2 + (uint64_t)(c >> 64);
+    r->v[2] = (uint64_t)c;
+    r->v[3] = t3 + (m & P3) + (uint64_t)(c >> 64);
 }
 
 static void fe_neg(sfe *r, const sfe *a)
@@ -455,19 +555,19 @@ static void k_init(void)
     const uint64_t c2[4] = {(UINT64_C(1) << 59) + 17, 0, 0, 0};
     fe_pow_public(&K.sqrt_c5, &three, c2);
 
-    /* gtab[w][d-1] = d·16^w·G */
-    static spt proj[WINDOWS * 15];
-    static sfe scratch[WINDOWS * 15];
+    /* gtab[w][d-1] = d·64^w·G */
+    static spt proj[GWIN * 32];
+    static sfe scratch[GWIN * 32];
     spt base;
     fe_from_bytes(&base.x, GX_BE);
     fe_from_bytes(&base.y, GY_BE);
     base.z = K.one;
-    for (int w = 0; w < WINDOWS; w++) {
-        proj[w * 15] = base;
-        for (int d = 1; d < 15; d++) pt_add(&proj[w * 15 + d], &proj[w * 15 + d - 1], &base);
-        pt_add(&base, &proj[w * 15 + 14], &base); /* 16^(w+1)·G */
+    for (int w = 0; w < GWIN; w++) {
+        proj[w * 32] = base;
+        for (int d = 1; d < 32; d++) pt_add(&proj[w * 32 + d], &proj[w * 32 + d - 1], &base);
+        pt_add(&base, &proj[w * 32 + 31], &proj[w * 32 + 31]); /* 64^(w+1)·G */
     }
-    pt_normalize_many(&K.gtab[0][0], proj, WINDOWS * 15, scratch);
+    pt_normalize_many(&K.gtab[0][0], proj, GWIN * 32, scratch);
 }
 
 static void k_ready(void)
@@ -483,28 +583,56 @@ static uint32_t nibble(const uint8_t s[32], int w)
     return (uint32_t)(s[31 - w / 2] >> (4 * (w & 1))) & 15;
 }
 
-/* r = s·G for s < 2^252 (0 gives the identity). Constant-time in s. */
+/* Signed 6-bit digits of s < 2^252: s = sum d_w·64^w, d_w in [-32, 31] (the last one 0 or 1).
+ * Branch-free: a digit of 32 or more becomes d - 64 with a carry into the next. */
+static void recode6(int8_t d[GWIN], const uint8_t s[32])
+{
+    uint32_t carry = 0;
+    for (int w = 0; w < GWIN; w++) {
+        int bit = 6 * w;
+        uint32_t v = 0;
+        /* the six bits at bit..bit+5, from at most two bytes */
+        uint32_t lo = bit / 8 < 32 ? s[31 - bit / 8] : 0;
+        uint32_t hi = bit / 8 + 1 < 32 ? s[31 - (bit / 8 + 1)] : 0;
+        v = (((hi << 8) | lo) >> (bit % 8)) & 63;
+        v += carry;
+        carry = (v + 32) >> 6;
+        d[w] = (int8_t)((int32_t)v - (int32_t)(carry << 6));
+    }
+}
+
+/* r = s·G for s < 2^252 (0 gives the identity): 43 additions of table entries. Constant-time
+ * in s: each entry is read by scanning its whole row, and its sign applied with a mask. */
 static void mul_gen(spt *r, const uint8_t s[32])
 {
     spt acc, q;
     saff e;
+    sfe ny;
+    int8_t d[GWIN];
+    recode6(d, s);
     pt_identity(&acc);
-    for (int w = 0; w < WINDOWS; w++) {
-        uint32_t d = nibble(s, w);
+    for (int w = 0; w < GWIN; w++) {
+        uint32_t neg = (uint32_t)((uint8_t)d[w] >> 7);          /* 1 if d < 0 */
+        uint32_t mag = ((uint32_t)(int32_t)d[w] ^ (0u - neg)) + neg; /* |d| */
+        mag &= 63;
         memset(&e, 0, sizeof e);
-        for (uint32_t i = 0; i < 15; i++) {
-            uint64_t m = eq_mask_u32(d, i + 1);
+        for (uint32_t i = 0; i < 32; i++) {
+            uint64_t m = eq_mask_u32(mag, i + 1);
             fe_cmov(&e.x, &K.gtab[w][i].x, m);
             fe_cmov(&e.y, &K.gtab[w][i].y, m);
         }
+        fe_neg(&ny, &e.y);
+        fe_cmov(&e.y, &ny, mask_of(neg));
         pt_from_aff(&q, &e);
         /* d = 0: add the identity (0:1:0) instead */
-        uint64_t zero = eq_mask_u32(d, 0);
+        uint64_t zero = eq_mask_u32(mag, 0);
         fe_cmov(&q.y, &K.one, zero);
         fe_cmov(&q.z, &(sfe){{0}}, zero);
         pt_add(&acc, &acc, &q);
     }
     *r = acc;
+    kp_memzero(d, sizeof d);
+    kp_memzero(&ny, sizeof ny);
     kp_memzero(&acc, sizeof acc);
     kp_memzero(&q, sizeof q);
     kp_memzero(&e, sizeof e);
