@@ -163,7 +163,7 @@ kp_status kp_credential_parse(kp_credential **out, const char *json, size_t len)
         st = kp_fail(KP_ERR_HEX, "publicKey must be %zu hex digits", 2 * c->pub_len);
         goto done;
     }
-    if ((st = kp_json_need_str(&j, 0, "privateKey", "privateKey", &s, &slen)) != KP_OK) goto done;
+    if ((st = kp_json_need_secret_str(&j, 0, "privateKey", "privateKey", &s, &slen)) != KP_OK) goto done;
     if (kp_hex_decode_exact(c->priv, 32, s, slen) != KP_OK) {
         st = kp_fail(KP_ERR_HEX, "privateKey must be 64 hex digits");
         goto done;

@@ -8,11 +8,16 @@
 
 /* ------------------------------------------------------------ secp256k1 (libsecp256k1) */
 
+/* Every point these operations return is public by design (a public key, a public share, a
+ * commitment, an ephemeral E), and so is whether a scalar was valid; both are declassified
+ * (KP_DECLASSIFY) for the ctime test. The secret-result operation is kp_secp_ecdh. */
+
 static kp_status secp_base_mul(const kp_ctx *ctx, kp_point *r, const uint8_t s[32])
 {
     secp256k1_pubkey pk;
-    if (!secp256k1_ec_pubkey_create(ctx->secp, &pk, s))
-        return kp_fail(KP_ERR_SCALAR, "scalar is zero or not below the secp256k1 order");
+    int ok = kp_public_bit(secp256k1_ec_pubkey_create(ctx->secp, &pk, s));
+    KP_DECLASSIFY(pk.data, sizeof pk.data);
+    if (!ok) return kp_fail(KP_ERR_SCALAR, "scalar is zero or not below the secp256k1 order");
     r->curve = KP_CURVE_SECP256K1;
     memcpy(r->raw, pk.data, 64);
     return KP_OK;
@@ -22,8 +27,9 @@ static kp_status secp_mul(const kp_ctx *ctx, kp_point *r, const kp_point *p, con
 {
     secp256k1_pubkey pk;
     memcpy(pk.data, p->raw, 64);
-    if (!secp256k1_ec_pubkey_tweak_mul(ctx->secp, &pk, s))
-        return kp_fail(KP_ERR_SCALAR, "scalar is zero or not below the secp256k1 order");
+    int ok = kp_public_bit(secp256k1_ec_pubkey_tweak_mul(ctx->secp, &pk, s));
+    KP_DECLASSIFY(pk.data, sizeof pk.data);
+    if (!ok) return kp_fail(KP_ERR_SCALAR, "scalar is zero or not below the secp256k1 order");
     r->curve = KP_CURVE_SECP256K1;
     memcpy(r->raw, pk.data, 64);
     return KP_OK;
@@ -77,7 +83,7 @@ kp_status kp_secp_ecdh(const kp_ctx *ctx, uint8_t shared[33], const uint8_t poin
     if ((point[0] != 2 && point[0] != 3) || !secp256k1_ec_pubkey_parse(ctx->secp, &pk, point, 33))
         return kp_fail(KP_ERR_POINT, "not a valid compressed secp256k1 point");
     /* secp256k1_ecdh runs the constant-time ladder; the hash hook hands back S itself. */
-    if (!secp256k1_ecdh(ctx->secp, shared, &pk, s, ecdh_compressed, NULL)) {
+    if (!kp_public_bit(secp256k1_ecdh(ctx->secp, shared, &pk, s, ecdh_compressed, NULL))) {
         kp_memzero(shared, 33);
         return kp_fail(KP_ERR_SCALAR, "scalar is zero or not below the secp256k1 order");
     }
@@ -96,7 +102,8 @@ static kp_status ed_base_mul(const kp_ctx *ctx, kp_point *r, const uint8_t s[32]
     (void)ctx;
     uint8_t le[32];
     reverse32(le, s);
-    int rc = crypto_scalarmult_ed25519_base_noclamp(r->raw, le);
+    int rc = kp_public_bit(crypto_scalarmult_ed25519_base_noclamp(r->raw, le));
+    KP_DECLASSIFY(r->raw, 32);
     kp_memzero(le, sizeof le);
     if (rc != 0) return kp_fail(KP_ERR_SCALAR, "ed25519 scalar is zero");
     r->curve = KP_CURVE_ED25519;
@@ -108,8 +115,10 @@ static kp_status ed_mul(const kp_ctx *ctx, kp_point *r, const kp_point *p, const
     (void)ctx;
     uint8_t le[32], out[32];
     reverse32(le, s);
-    if (crypto_scalarmult_ed25519_noclamp(out, le, p->raw) != 0)
-        return kp_fail(KP_ERR_POINT, "ed25519 multiplication gave the identity");
+    int rc = kp_public_bit(crypto_scalarmult_ed25519_noclamp(out, le, p->raw));
+    KP_DECLASSIFY(out, sizeof out);
+    kp_memzero(le, sizeof le);
+    if (rc != 0) return kp_fail(KP_ERR_POINT, "ed25519 multiplication gave the identity");
     memcpy(r->raw, out, 32);
     r->curve = KP_CURVE_ED25519;
     return KP_OK;

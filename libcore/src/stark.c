@@ -692,7 +692,11 @@ static kp_status store_many(kp_point *r, const spt *in, size_t k)
     saff aff[MSM_MAX + 1];
     sfe scratch[MSM_MAX + 1];
     uint64_t ok = pt_normalize_many(aff, in, k, scratch);
-    for (size_t i = 0; i < k; i++) aff_store(&r[i], &aff[i]);
+    KP_DECLASSIFY(&ok, sizeof ok); /* the points are public by design, and so whether one is the identity */
+    for (size_t i = 0; i < k; i++) {
+        aff_store(&r[i], &aff[i]);
+        KP_DECLASSIFY(r[i].raw, sizeof r[i].raw);
+    }
     kp_memzero(aff, sizeof aff);
     kp_memzero(scratch, sizeof scratch);
     if (!(ok & 1)) return kp_fail(KP_ERR_POINT, "Stark point is the identity");
@@ -703,11 +707,10 @@ static kp_status scalar_ok(const uint8_t s[32])
 {
     kp_fe fe;
     const kp_field *f = kp_field_of(KP_CURVE_STARK);
-    int below = kp_fe_from_bytes(f, &fe, s);
-    int zero = kp_fe_is_zero(&fe);
+    /* whether the scalar is valid is public: the caller is told */
+    int ok = kp_public_bit(kp_fe_from_bytes(f, &fe, s) & (kp_fe_is_zero(&fe) ^ 1));
     kp_memzero(&fe, sizeof fe);
-    /* the results are the public validity of the input */
-    if (!below || zero) return kp_fail(KP_ERR_SCALAR, "scalar is zero or not below the Stark order");
+    if (!ok) return kp_fail(KP_ERR_SCALAR, "scalar is zero or not below the Stark order");
     return KP_OK;
 }
 
@@ -836,7 +839,8 @@ kp_status kp_stark_parse(const kp_ctx *ctx, kp_point *r, const uint8_t *in, size
         fe_cmov(&y, &t, fe_odd_mask(&y) ^ want_odd);
     }
     /* coordinates canonical (below p), on the curve; the group has prime order and no point
-     * with affine coordinates is the identity, so nothing else to check */
+     * with affine coordinates is the identity, so nothing else to check. A point is public. */
+    KP_DECLASSIFY(&ok, sizeof ok);
     if (!(ok & 1)) return kp_fail(KP_ERR_POINT, "not a point on the Stark curve");
     saff a = {x, y};
     aff_store(r, &a);
