@@ -33,7 +33,7 @@ kp_status kp_share_split(const kp_ctx *ctx, uint8_t (*shares)[32], kp_curve c, u
             zero |= kp_fe_is_zero(&y);
             kp_fe_to_bytes(shares[j - 1], &y);
         }
-    } while (zero);
+    } while (kp_public_bit(zero)); /* tells only that a retry happened */
     kp_memzero(coef, sizeof coef);
     kp_memzero(&y, sizeof y);
     return KP_OK;
@@ -65,7 +65,7 @@ kp_status kp_share_combine(uint8_t secret[32], kp_curve c, const uint32_t *indic
         if (indices[i] == 0) return kp_fail(KP_ERR_FORMAT, "share index 0 is not allowed");
         for (size_t j = 0; j < i; j++)
             if (indices[j] == indices[i]) return kp_fail(KP_ERR_DUPLICATE, "share index %u appears twice", indices[i]);
-        if (!kp_fe_from_bytes(f, &ys[i], shares[i])) {
+        if (!kp_public_bit(kp_fe_from_bytes(f, &ys[i], shares[i]))) { /* validity: public */
             kp_memzero(ys, sizeof ys);
             return kp_fail(KP_ERR_SCALAR, "share %zu is not below the %s order", i, kp_curve_name(c));
         }
@@ -97,7 +97,7 @@ static int try_set(const kp_ctx *ctx, const kp_field *f, const kp_curve_ops *ops
         if (!in_r[i]) continue;
         if (seen++ < t) continue; /* a member of S */
         interpolate_at(f, &v, sx, sy, t, idx[i]);
-        if (!kp_fe_eq(&v, &ys[i])) goto done;
+        if (!kp_public_bit(kp_fe_eq(&v, &ys[i]))) goto done; /* which shares are good is public */
     }
     interpolate_at(f, &v, sx, sy, t, 0);
     kp_fe_to_bytes(secret, &v);
