@@ -25,6 +25,14 @@
  * threads at once (each thread its own keys, one shared context), beside the same on 1 thread
  * in the same run, and scaling = per_s(N) / per_s(1).
  *
+ * Then the worst cases of robust recovery, 64 shares, each timed as single calls (the fastest of
+ * 3, 1 with --quick) beside the floor of opening 64 envelopes (64·ecdh + 1·base_mul), in wall and
+ * in thread CPU time (cpu_ratio = cpu_seconds / floor_cpu_seconds):
+ *   good:    64 good shares;
+ *   bound:   the most bad shares the unique-decoding bound allows, (64 - t + 1)/2, all named;
+ *   garbage: 64 shares on no common polynomial: the search beyond the bound runs to its budget.
+ * for t = 5 and t = 32.
+ *
  * Output: one JSON object per line on stdout. Nothing here asserts anything about time; the
  * results of each full operation are checked once for correctness before it is timed.
  * Exit status: 0 on success, 1 (with a message on stderr) if a library call fails, 2 on bad usage.
@@ -327,7 +335,7 @@ static void check_import(const kp_ctx *ctx, const struct import_arg *a, const kp
 {
     kp_import_request *req = NULL;
     uint8_t shares[BENCH_N][32], pub[KP_PUBKEY_MAX_BYTES], want[KP_PUBKEY_MAX_BYTES], got[32];
-    uint32_t idx[BENCH_N];
+    uint8_t idx[BENCH_N][32];
     size_t pub_len, want_len;
     check(kp_public_key(ctx, want, &want_len, a->curve, a->key), "kp_public_key");
     check(kp_import_request_parse(&req, (const char *)a->out.data, a->out.len), "kp_import_request_parse");
@@ -348,9 +356,9 @@ static void check_import(const kp_ctx *ctx, const struct import_arg *a, const kp
               "kp_import_open_share");
         if (pub_len != want_len || memcmp(pub, want, want_len) != 0)
             fail("the import share of %.*s gives the wrong group public key", (int)sk[who].idlen, (const char *)sk[who].id);
-        idx[i] = (uint32_t)i + 1;
+        kp_scalar_from_u64(idx[i], (uint64_t)i + 1);
     }
-    check(kp_share_combine(got, a->curve, idx + BENCH_N - BENCH_T, (const uint8_t(*)[32])shares[BENCH_N - BENCH_T],
+    check(kp_share_combine(got, a->curve, (const uint8_t(*)[32])idx + BENCH_N - BENCH_T, (const uint8_t(*)[32])shares[BENCH_N - BENCH_T],
                            BENCH_T),
           "kp_share_combine");
     if (memcmp(got, a->key, 32) != 0) fail("the import shares do not combine to the key");
@@ -391,7 +399,9 @@ static void make_export(const kp_ctx *ctx, struct export_arg *a, kp_curve c, con
     for (size_t i = 0; i < BENCH_N; i++) {
         int len = snprintf((char *)ids[i], sizeof ids[i], "bench-signer-%zu", i + 1);
         kp_buf_init(&cts[i], 0);
-        check(kp_export_seal_share(ctx, &cts[i], ek, c, (uint32_t)i + 1, shares[i]), "kp_export_seal_share");
+        uint8_t xb[32];
+        kp_scalar_from_u64(xb, (uint64_t)i + 1);
+        check(kp_export_seal_share(ctx, &cts[i], ek, c, xb, shares[i]), "kp_export_seal_share");
         ss[i].signer_id = ids[i];
         ss[i].signer_id_len = (size_t)len;
         ss[i].ciphertext = cts[i].data;
@@ -475,8 +485,9 @@ static void run_split(void *v)
 struct recover_arg {
     const kp_ctx *ctx;
     kp_curve c;
-    uint32_t idx[BENCH_N];
-    uint8_t shares[BENCH_N][32], secret[32], good[BENCH_N];
+    uint8_t idx[BENCH_N][32];
+    uint8_t shares[BENCH_N][32], secret[32];
+    kp_recovery rec;
     uint8_t pub[KP_PUBKEY_MAX_BYTES];
     size_t pub_len;
 };
@@ -485,7 +496,8 @@ struct recover_arg {
 static void run_recover(void *v)
 {
     struct recover_arg *a = v;
-    check(kp_share_recover(a->ctx, a->secret, a->good, a->c, BENCH_T, a->idx, (const uint8_t(*)[32])a->shares, BENCH_N,
+    check(kp_share_recover(a->ctx, a->secret, &a->rec, a->c, BENCH_T, (const uint8_t(*)[32])a->idx,
+                           (const uint8_t(*)[32])a->shares, BENCH_N,
                            a->pub, a->pub_len),
           "kp_share_recover");
 }
@@ -546,7 +558,7 @@ static void breakdown_curve(const kp_ctx *ctx, kp_curve c, const uint8_t key[32]
     r.ctx = ctx;
     r.c = c;
     memcpy(r.shares, s.shares, sizeof r.shares);
-    for (size_t i = 0; i < BENCH_N; i++) r.idx[i] = (uint32_t)i + 1;
+    for (size_t i = 0; i < BENCH_N; i++) kp_scalar_from_u64(r.idx[i], (uint64_t)i + 1);
     check(kp_public_key(ctx, r.pub, &r.pub_len, c, key), "kp_public_key");
     print_simple("share_recover", c, measure(run_recover, &r), "");
 
@@ -789,6 +801,107 @@ static void print_vs_floor(const char *op, kp_curve c, struct timing t, const st
     fflush(stdout);
 }
 
+/* ------------------------------------------------------------ worst cases of recovery */
+
+#define WORST_N 64
+
+static double seconds_of(void (*fn)(void *), void *arg, int reps, double *cpu)
+{
+    double best = 1e30, best_cpu = 0;
+    for (int r = 0; r < reps; r++) {
+        double w0 = now(), c0 = cpu_now();
+        fn(arg);
+        double w = now() - w0, c = cpu_now() - c0;
+        if (w < best) {
+            best = w;
+            best_cpu = c;
+        }
+    }
+    *cpu = best_cpu;
+    return best;
+}
+
+struct worst_arg {
+    const kp_ctx *ctx;
+    uint8_t context_secret[32];
+    kp_buf response;
+    kp_status st;
+    size_t culprits;
+    int unique;
+};
+
+static void run_worst(void *v)
+{
+    struct worst_arg *a = v;
+    kp_export_result *r = NULL;
+    a->st = kp_export_recover(a->ctx, &r, a->context_secret, (const char *)a->response.data, a->response.len);
+    a->culprits = r ? kp_export_result_culprit_count(r) : 0;
+    a->unique = r ? kp_export_result_unique(r) : 0;
+    kp_export_result_free(r);
+}
+
+/* A 64-share response with nbad shares replaced by random values (positions spread out). */
+static void make_worst(const kp_ctx *ctx, struct worst_arg *a, kp_curve c, const uint8_t key[32], unsigned t,
+                       unsigned nbad)
+{
+    static uint8_t shares[WORST_N][32], ids[WORST_N][16];
+    uint8_t ek[33], pub[KP_PUBKEY_MAX_BYTES], xb[32];
+    kp_buf cts[WORST_N];
+    kp_signer_share ss[WORST_N];
+    size_t pub_len;
+    check(kp_encryption_keypair(ctx, a->context_secret, ek), "kp_encryption_keypair");
+    check(kp_public_key(ctx, pub, &pub_len, c, key), "kp_public_key");
+    check(kp_share_split(ctx, shares, c, t, WORST_N, key), "kp_share_split");
+    for (unsigned i = 0; i < nbad; i++) {
+        unsigned pos = (unsigned)((i * 37u + 11u) % WORST_N); /* 37 is prime to 64: distinct positions */
+        check(kp_scalar_random(shares[pos], c), "kp_scalar_random");
+    }
+    for (size_t i = 0; i < WORST_N; i++) {
+        int len = snprintf((char *)ids[i], sizeof ids[i], "worst-%zu", i + 1);
+        kp_buf_init(&cts[i], 0);
+        kp_scalar_from_u64(xb, (uint64_t)i + 1);
+        check(kp_export_seal_share(ctx, &cts[i], ek, c, xb, shares[i]), "kp_export_seal_share");
+        ss[i] = (kp_signer_share){ids[i], (size_t)len, cts[i].data, cts[i].len};
+    }
+    kp_buf_init(&a->response, 0);
+    check(kp_export_response_write(&a->response, c, protocol_for(c), pub, pub_len, t, ss, WORST_N),
+          "kp_export_response_write");
+    for (size_t i = 0; i < WORST_N; i++) kp_buf_release(&cts[i]);
+    kp_memzero(shares, sizeof shares);
+}
+
+static void bench_worst(const kp_ctx *ctx, kp_curve c, const uint8_t key[32], const struct timing *bm,
+                        const struct timing *ecdh, int reps)
+{
+    static const unsigned ts[] = {5, 32};
+    /* the floor in wall time, and in this thread's CPU time (the fair one when the core is shared) */
+    double floor_s = WORST_N / ecdh->per_s + 1 / bm->per_s, floor_cpu = WORST_N / ecdh->cpu_per_s + 1 / bm->cpu_per_s;
+    for (size_t ti = 0; ti < sizeof ts / sizeof *ts; ti++) {
+        unsigned t = ts[ti];
+        const struct { const char *name; unsigned bad; } cases[] = {
+            {"good", 0}, {"bound", (WORST_N - t + 1) / 2}, {"garbage", WORST_N}};
+        for (size_t k = 0; k < 3; k++) {
+            static struct worst_arg a;
+            memset(&a, 0, sizeof a);
+            a.ctx = ctx;
+            make_worst(ctx, &a, c, key, t, cases[k].bad);
+            double cpu, s = seconds_of(run_worst, &a, reps, &cpu);
+            int want_ok = cases[k].bad < WORST_N;
+            if ((a.st == KP_OK) != want_ok || (want_ok && (a.culprits != cases[k].bad || !a.unique)))
+                fail("recovery of the %s case (t = %u) gave %s with %zu culprits", cases[k].name, t,
+                     kp_status_name(a.st), a.culprits);
+            printf("{\"op\":\"export_recover_64\",\"curve\":\"%s\",\"case\":\"%s\",\"n\":%d,\"t\":%u,\"bad\":%u,"
+                   "\"seconds\":%.4f,\"floor_seconds\":%.4f,\"cpu_seconds\":%.4f,\"floor_cpu_seconds\":%.4f,"
+                   "\"cpu_ratio\":%.2f,\"status\":\"%s\"}\n",
+                   kp_curve_name(c), cases[k].name, WORST_N, t, cases[k].bad, s, floor_s, cpu, floor_cpu, cpu / floor_cpu,
+                   kp_status_name(a.st));
+            fflush(stdout);
+            kp_buf_release(&a.response);
+            kp_memzero(a.context_secret, sizeof a.context_secret);
+        }
+    }
+}
+
 /* ------------------------------------------------------------ main */
 
 static void usage(FILE *f)
@@ -937,6 +1050,7 @@ int main(int argc, char **argv)
         if (c == KP_CURVE_STARK) stark_vs_openssl(ctx, &bm_arg);
         if (threads > 0) bulk(ctx, c, signers, threads, seed);
         if (breakdown) breakdown_curve(ctx, c, im.key);
+        bench_worst(ctx, c, im.key, &bm, &ecdh, g_seconds <= QUICK_SECONDS ? 1 : 3);
 
         kp_memzero(im.key, sizeof im.key);
         kp_memzero(ex.context_secret, sizeof ex.context_secret);

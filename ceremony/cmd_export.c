@@ -9,17 +9,65 @@
 #include "commands.h"
 #include "io.h"
 
+/* --schemes: "dfns-2025" (the default: the four pairs Dfns' published client parses), "all" (the
+ * six pairs keyport supports, CGGMP24 included), or an exact comma-separated list of
+ * PROTOCOL/CURVE pairs, e.g. "CGGMP24/secp256k1,FROST/ed25519". Returns 0 or a usage exit code. */
+static int parse_schemes(const char *arg, kp_scheme *out, size_t *n)
+{
+    static const kp_scheme dfns[] = {{KP_PROTOCOL_CGGMP21, KP_CURVE_SECP256K1},
+                                     {KP_PROTOCOL_CGGMP21, KP_CURVE_STARK},
+                                     {KP_PROTOCOL_FROST, KP_CURVE_ED25519},
+                                     {KP_PROTOCOL_FROST_BITCOIN, KP_CURVE_SECP256K1}};
+    static const kp_scheme all[] = {{KP_PROTOCOL_CGGMP21, KP_CURVE_SECP256K1}, {KP_PROTOCOL_CGGMP21, KP_CURVE_STARK},
+                                    {KP_PROTOCOL_CGGMP24, KP_CURVE_SECP256K1}, {KP_PROTOCOL_CGGMP24, KP_CURVE_STARK},
+                                    {KP_PROTOCOL_FROST, KP_CURVE_ED25519}, {KP_PROTOCOL_FROST_BITCOIN, KP_CURVE_SECP256K1}};
+    if (strcmp(arg, "dfns-2025") == 0 || strcmp(arg, "all") == 0) {
+        const kp_scheme *src = arg[0] == 'a' ? all : dfns;
+        *n = arg[0] == 'a' ? sizeof all / sizeof *all : sizeof dfns / sizeof *dfns;
+        memcpy(out, src, *n * sizeof *out);
+        return 0;
+    }
+    *n = 0;
+    for (const char *p = arg;;) {
+        const char *comma = strchr(p, ','), *end = comma ? comma : p + strlen(p);
+        const char *slash = memchr(p, '/', (size_t)(end - p));
+        char proto[32], curve[32];
+        if (slash == NULL || slash == p || slash + 1 == end || (size_t)(slash - p) >= sizeof proto ||
+            (size_t)(end - slash - 1) >= sizeof curve)
+            return kp_cli_usage("--schemes: \"%.*s\" is not PROTOCOL/CURVE (or dfns-2025, or all)", (int)(end - p), p);
+        if (*n == KP_MAX_SCHEMES) return kp_cli_usage("--schemes lists more than %d pairs", KP_MAX_SCHEMES);
+        memcpy(proto, p, (size_t)(slash - p));
+        proto[slash - p] = 0;
+        memcpy(curve, slash + 1, (size_t)(end - slash - 1));
+        curve[end - slash - 1] = 0;
+        if (kp_protocol_from_name(&out[*n].protocol, proto) != KP_OK || kp_curve_from_name(&out[*n].curve, curve) != KP_OK ||
+            kp_scheme_check(out[*n].protocol, out[*n].curve) != KP_OK)
+            return kp_cli_usage("--schemes: %.*s is not a supported pair; they are: %s", (int)(end - p), p, kp_scheme_list());
+        for (size_t i = 0; i < *n; i++)
+            if (out[i].protocol == out[*n].protocol && out[i].curve == out[*n].curve)
+                return kp_cli_usage("--schemes lists %.*s twice", (int)(end - p), p);
+        (*n)++;
+        if (comma == NULL) break;
+        p = comma + 1;
+    }
+    return 0;
+}
+
 int kp_cmd_export_init(kp_ctx *ctx, int argc, char **argv)
 {
     static const struct option opts[] = {{"context", required_argument, NULL, 'c'},
                                          {"passphrase-file", required_argument, NULL, 'p'},
                                          {"no-delete", no_argument, NULL, 'n'},
                                          {"kdf", required_argument, NULL, 'k'},
+                                         {"schemes", required_argument, NULL, 's'},
                                          KP_AUDIT_LONG_OPTIONS,
                                          {NULL, 0, NULL, 0}};
     const char *context = NULL, *passfile = NULL;
     kp_cli_audit audit = {0};
-    int no_delete = 0, o;
+    kp_scheme schemes[KP_MAX_SCHEMES];
+    size_t nschemes = 0;
+    int no_delete = 0, o, rc;
+    parse_schemes("dfns-2025", schemes, &nschemes);
     kp_kdf_strength strength = KP_KDF_MODERATE;
     optind = 1;
     opterr = 0;
@@ -29,6 +77,9 @@ int kp_cmd_export_init(kp_ctx *ctx, int argc, char **argv)
         case 'c': context = optarg; break;
         case 'p': passfile = optarg; break;
         case 'n': no_delete = 1; break;
+        case 's':
+            if ((rc = parse_schemes(optarg, schemes, &nschemes)) != 0) return rc;
+            break;
         case 'k':
             if (kp_cli_kdf(optarg, &strength) != 0)
                 return kp_cli_usage("--kdf must be interactive, moderate or sensitive, not \"%s\"", optarg);
@@ -53,7 +104,7 @@ int kp_cmd_export_init(kp_ctx *ctx, int argc, char **argv)
     }
     if ((st = kp_encryption_keypair(ctx, secret, ek)) != KP_OK ||
         (st = kp_context_seal(ctx, file, secret, pass, passlen, strength)) != KP_OK ||
-        (st = kp_export_request_write(&req, ek, no_delete ? 0 : -1)) != KP_OK || (st = kp_buf_addstr(&req, "\n")) != KP_OK) {
+        (st = kp_export_request_write_schemes(&req, ek, schemes, nschemes, no_delete ? 0 : -1)) != KP_OK || (st = kp_buf_addstr(&req, "\n")) != KP_OK) {
         code = kp_cli_fail(st, "export init");
         goto done;
     }
@@ -171,6 +222,7 @@ int kp_cmd_export_recover(kp_ctx *ctx, int argc, char **argv)
         const char *id = kp_export_result_culprit(r, i, NULL, &reason);
         fprintf(stderr, "keyport: warning: signer %s %s\n", id, reason);
     }
+    if (kp_export_result_note(r)[0]) fprintf(stderr, "keyport: warning: %s\n", kp_export_result_note(r));
     if (json) {
         st = kp_export_result_json(&out, r);
     } else {

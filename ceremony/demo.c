@@ -133,7 +133,9 @@ static int run(kp_ctx *ctx, const char *dir, kp_curve c, kp_protocol p, struct s
     for (int i = 0; i < N; i++) {
         kp_buf ct;
         kp_buf_init(&ct, 0);
-        st = kp_export_seal_share(ctx, &ct, ek, c, sg[i].index, sg[i].share);
+        uint8_t xb[32];
+        kp_scalar_from_u64(xb, sg[i].index);
+        st = kp_export_seal_share(ctx, &ct, ek, c, xb, sg[i].share);
         if (st == KP_OK && ct.len <= sizeof cts[i]) memcpy(cts[i], ct.data, ct.len);
         lens[i] = ct.len;
         kp_buf_release(&ct);

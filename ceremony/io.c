@@ -29,6 +29,7 @@ int kp_cli_exit_code(kp_status st)
     case KP_OK: return KP_EXIT_OK;
     case KP_ERR_MISUSE: case KP_ERR_NOMEM: case KP_ERR_RANDOM: case KP_ERR_INTERNAL: return KP_EXIT_INTERNAL;
     case KP_ERR_DECRYPT: return KP_EXIT_DECRYPT;
+    case KP_ERR_WRONG_CONTEXT: return KP_EXIT_WRONG_CONTEXT;
     case KP_ERR_NOT_ENOUGH: case KP_ERR_SHARE_MISMATCH: return KP_EXIT_RECOVER;
     case KP_ERR_IO: return KP_EXIT_IO;
     case KP_ERR_LOG: case KP_ERR_WRONG_WRITER: return KP_EXIT_LOG;

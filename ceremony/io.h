@@ -23,7 +23,8 @@ enum {
     KP_EXIT_IO = 6,        /* a file cannot be read or written */
     KP_EXIT_NOT_APPROVED = 7, /* the approvals do not meet the policy's quorum */
     KP_EXIT_LOG = 8,       /* the audit log does not verify */
-    KP_EXIT_REFUSED = 9    /* the cluster refused the request (HTTP 4xx/5xx, or the user action) */
+    KP_EXIT_REFUSED = 9,   /* the cluster refused the request (HTTP 4xx/5xx, or the user action) */
+    KP_EXIT_WRONG_CONTEXT = 10 /* no share of the response opens: it was made for another export context */
 };
 
 /* Parses --kdf interactive|moderate|sensitive. Returns 0, or -1 for another word. */

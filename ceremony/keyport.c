@@ -15,6 +15,7 @@ static const char USAGE[] =
     "\n"
     "Export (offline, on the air-gapped machine):\n"
     "  keyport export init --context FILE [--passphrase-file FILE] [--no-delete] [--kdf STRENGTH]\n"
+    "         [--schemes dfns-2025|all|PROTOCOL/CURVE,...]\n"
     "      write a sealed export context and print the body of POST /keys/{keyId}/export\n"
     "  keyport export recover --context FILE [--passphrase-file FILE] --response FILE [--json]\n"
     "      decrypt the signers' shares, recombine, check against publicKey, print the private key\n"
@@ -53,7 +54,8 @@ static const char USAGE[] =
     "Exit codes: 0 success, 1 internal error, 2 usage, 3 invalid input, 4 decryption failed\n"
     "(wrong passphrase or altered file), 5 key not recoverable, 6 file error, 7 not approved\n"
     "(quorum not met), 8 the audit log does not verify, 9 the cluster refused the request\n"
-    "(keyport api: HTTP 4xx/5xx); keyport api exits 6 when the cluster cannot be reached.\n";
+    "(keyport api: HTTP 4xx/5xx), 10 no share opens with this export context (the response\n"
+    "was made for another); keyport api exits 6 when the cluster cannot be reached.\n";
 
 int kp_cli_usage(const char *fmt, ...)
 {

@@ -72,17 +72,78 @@ int main(int argc, char **argv)
         bad |= put(dir, "fuzz_import_request", name, req.data, req.len);
         for (int i = 0; i < 5; i++) {
             kp_buf_init(&cts[i], 0);
-            if (kp_export_seal_share(ctx, &cts[i], fuzz_ek, c, (uint32_t)i + 1, shares[i]) != KP_OK) return 1;
+            uint8_t xb[32];
+            kp_scalar_from_u64(xb, (uint64_t)i + 1);
+            if (kp_export_seal_share(ctx, &cts[i], fuzz_ek, c, xb, shares[i]) != KP_OK) return 1;
             ss[i] = (kp_signer_share){ids[i], 6, cts[i].data, cts[i].len};
         }
         if (kp_export_response_write(&resp, c, schemes[k].p, pub, pub_len, 3, ss, 5) != KP_OK) return 1;
         snprintf(name, sizeof name, "response-%s.json", kp_curve_name(c));
         bad |= put(dir, "fuzz_export_response", name, resp.data, resp.len);
         bad |= put(dir, "fuzz_json", name, resp.data, resp.len);
+        /* Competing entries (issue 7): the five good shares, then entry 0 again (same index and
+         * share) under another signer, a random share under entry 1's index, and a sixth entry
+         * under entry 2's signerId. */
+        {
+            uint8_t sid[8][6], xb[8][32], other[32];
+            kp_buf c8[8], r8;
+            kp_signer_share s8[8];
+            if (kp_scalar_random(other, c) != KP_OK) return 1;
+            for (int i = 0; i < 8; i++) {
+                memcpy(sid[i], ids[i % 5], 6);
+                sid[i][4] = (uint8_t)('p' + i);
+                kp_scalar_from_u64(xb[i], (uint64_t)(i < 5 ? i + 1 : i - 4));
+            }
+            memcpy(sid[7], sid[2], 6);
+            kp_scalar_from_u64(xb[7], 3);
+            kp_buf_init(&r8, 0);
+            for (int i = 0; i < 8; i++) {
+                kp_buf_init(&c8[i], 0);
+                const uint8_t *y = i < 5 ? shares[i] : i == 5 ? shares[0] : i == 6 ? other : shares[2];
+                if (kp_export_seal_share(ctx, &c8[i], fuzz_ek, c, xb[i], y) != KP_OK) return 1;
+                s8[i] = (kp_signer_share){sid[i], 6, c8[i].data, c8[i].len};
+            }
+            if (kp_export_response_write(&r8, c, schemes[k].p, pub, pub_len, 3, s8, 8) != KP_OK) return 1;
+            snprintf(name, sizeof name, "response-duplicates-%s.json", kp_curve_name(c));
+            bad |= put(dir, "fuzz_export_response", name, r8.data, r8.len);
+            for (int i = 0; i < 8; i++) kp_buf_release(&c8[i]);
+            kp_buf_release(&r8);
+        }
+        /* Whole-scalar indices (WIRE.md §2): a 3-of-3 on the indices 2^32 and two random scalars.
+         * Any three values are shares of the key they interpolate to. */
+        {
+            uint8_t xs[3][32], ys[3][32], sid[3][6], k3[32], p3[KP_PUBKEY_MAX_BYTES];
+            size_t p3len;
+            kp_buf c3[3], r3;
+            kp_signer_share s3[3];
+            kp_scalar_from_u64(xs[0], (uint64_t)1 << 32);
+            for (int i = 0; i < 3; i++) {
+                if ((i > 0 && kp_scalar_random(xs[i], c) != KP_OK) || kp_scalar_random(ys[i], c) != KP_OK) return 1;
+                memcpy(sid[i], ids[i], 6);
+            }
+            if (kp_share_combine(k3, c, (const uint8_t(*)[32])xs, (const uint8_t(*)[32])ys, 3) != KP_OK ||
+                kp_public_key(ctx, p3, &p3len, c, k3) != KP_OK)
+                return 1;
+            kp_buf_init(&r3, 0);
+            for (int i = 0; i < 3; i++) {
+                kp_buf_init(&c3[i], 0);
+                if (kp_export_seal_share(ctx, &c3[i], fuzz_ek, c, xs[i], ys[i]) != KP_OK) return 1;
+                s3[i] = (kp_signer_share){sid[i], 6, c3[i].data, c3[i].len};
+            }
+            if (kp_export_response_write(&r3, c, schemes[k].p, p3, p3len, 3, s3, 3) != KP_OK) return 1;
+            snprintf(name, sizeof name, "response-large-indices-%s.json", kp_curve_name(c));
+            bad |= put(dir, "fuzz_export_response", name, r3.data, r3.len);
+            for (int i = 0; i < 3; i++) kp_buf_release(&c3[i]);
+            kp_buf_release(&r3);
+            kp_memzero(ys, sizeof ys);
+            kp_memzero(k3, sizeof k3);
+        }
         /* plaintexts: first byte selects the curve (and n = 5 for import) */
         uint8_t sel = (uint8_t)((c - 1) | (3 << 2));
         kp_buf_add(&pt, &sel, 1);
-        if (kp_wire_export_plaintext_write(&pt, c, 2, shares[1]) != KP_OK) return 1;
+        uint8_t two[32];
+        kp_scalar_from_u64(two, 2);
+        if (kp_wire_export_plaintext_write(&pt, c, two, shares[1]) != KP_OK) return 1;
         snprintf(name, sizeof name, "export-%s.txt", kp_curve_name(c));
         bad |= put(dir, "fuzz_share_plaintext", name, pt.data, pt.len);
         for (int i = 0; i < 5; i++) kp_buf_release(&cts[i]);

@@ -835,6 +835,15 @@ static void on_export_done(void *arg, int sent)
     free(x);
 }
 
+/* CGGMP24 is the current Dfns API's name for the ECDSA keys it used to call CGGMP21: the same key
+ * shares, exported the same way. Dfns' published client of 2025 lists only CGGMP21 (and refuses
+ * CGGMP24), so either name in supportedSchemes accepts a key of either; the response carries the
+ * key's own name. */
+static int is_cggmp(const char *protocol)
+{
+    return strcmp(protocol, "CGGMP21") == 0 || strcmp(protocol, "CGGMP24") == 0;
+}
+
 /* WIRE.md §3 request: encryptionKey, supportedSchemes (which must hold the key's scheme), delete. */
 static int parse_export_request(ks_err *e, ks_api *api, const key_row *k, const uint8_t *body, size_t len, uint8_t ek[33],
                                 int *delete_after)
@@ -869,7 +878,7 @@ static int parse_export_request(ks_err *e, ks_api *api, const key_row *k, const 
         }
         if ((rc = ks_json_str(e, &sp, s, where, "protocol", 1)) != 0 || (rc = ks_json_str(e, &sc, s, where, "curve", 1)) != 0)
             goto done;
-        if (strcmp(sp, k->protocol) == 0 && strcmp(sc, k->curve) == 0) found = 1;
+        if (strcmp(sc, k->curve) == 0 && (strcmp(sp, k->protocol) == 0 || (is_cggmp(sp) && is_cggmp(k->protocol)))) found = 1;
     }
     if (!found)
         rc = ks_fail(e, 400, "%s: supportedSchemes does not include the key's scheme (%s with %s)", what, k->protocol,

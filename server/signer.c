@@ -582,7 +582,9 @@ static int op_export(ks_err *e, ks_signer *s, const cJSON *j, kp_buf *out)
         rc = ks_fail(e, 500, "%s: the stored share of key %s does not open with %s/storage.key", op, key_id, s->dir);
         goto done;
     }
-    st = kp_export_seal_share(s->ctx, &ct, ek, (kp_curve)curve, (uint32_t)index, share);
+    uint8_t xb[32];
+    kp_scalar_from_u64(xb, (uint64_t)index); /* keyportd's signers hold 1..n */
+    st = kp_export_seal_share(s->ctx, &ct, ek, (kp_curve)curve, xb, share);
     kp_secure_free(share);
     if (st != KP_OK) {
         rc = ks_fail_kp(e, 500, st, "%s: sealing the share of key %s", op, key_id);

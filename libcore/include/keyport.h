@@ -193,6 +193,8 @@ KP_API const char *kp_scheme_list(void);
 /** Checks that a 32-byte big-endian scalar is non-zero and below the curve's order.
  *  Constant-time in the scalar. Returns KP_OK or KP_ERR_SCALAR. */
 KP_API kp_status kp_scalar_check(kp_curve c, const uint8_t scalar[32]);
+/** Writes v as a 32-byte big-endian scalar (e.g. a share index 1..n). Out: out. */
+KP_API void kp_scalar_from_u64(uint8_t out[32], uint64_t v);
 /** A uniformly random scalar, non-zero and below the curve's order. Out: out (32 bytes). */
 KP_API kp_status kp_scalar_random(uint8_t out[32], kp_curve c);
 /** Computes the public key secret·G in the form publicKey has on the wire: 33-byte
@@ -258,15 +260,36 @@ KP_API kp_status kp_context_open(const kp_ctx *ctx, uint8_t secret[32], const ui
 
 /* ---------------------------------------------------------------- export (WIRE.md §3) */
 
-/** Writes the body of POST /keys/{keyId}/export: {"encryptionKey":…,"supportedSchemes":[the four
- *  pairs]} and, when delete_flag is 0 or 1, "delete":false/true (delete_flag -1 leaves it out).
- *  Appends to out. */
+/** A protocol/curve pair, as supportedSchemes lists them. */
+typedef struct kp_scheme {
+    kp_protocol protocol;
+    kp_curve curve;
+} kp_scheme;
+
+#define KP_MAX_SCHEMES 8 /* pairs in one supportedSchemes list */
+
+/** Writes the body of POST /keys/{keyId}/export with the default supportedSchemes: the four
+ *  pairs that Dfns' published client of 2025 also parses (CGGMP21 with secp256k1, CGGMP21 with
+ *  stark, FROST with ed25519, FROST_BITCOIN with secp256k1; it refuses CGGMP24), and, when
+ *  delete_flag is 0 or 1, "delete":false/true (delete_flag -1 leaves it out).
+ *  Returns: KP_OK or KP_ERR_NOMEM. Out: appended to out. */
 KP_API kp_status kp_export_request_write(kp_buf *out, const uint8_t encryption_key[33], int delete_flag);
+/** The same with the exact list of pairs, in the order given (e.g. with CGGMP24, the name the
+ *  current Dfns API gives ECDSA keys). In: schemes[0..n), 1 <= n <= KP_MAX_SCHEMES, each a
+ *  supported pair (kp_scheme_check), none twice.
+ *  Returns: KP_OK, KP_ERR_SCHEME (a pair not supported, or given twice; the detail says which),
+ *  KP_ERR_TOO_MANY, KP_ERR_NOMEM. Out: appended to out; out unchanged on failure. */
+KP_API kp_status kp_export_request_write_schemes(kp_buf *out, const uint8_t encryption_key[33],
+                                                 const kp_scheme *schemes, size_t n, int delete_flag);
 
 /** Signer side: seals one export share {"version":1,"index":…,"secret_share":…} to an encryption
- *  key. Appends the ciphertext (232 + 49 bytes) to out. index must be 1..2^32-1 as a scalar. */
+ *  key. In: index, the share's x: a whole scalar, non-zero and below the curve's order (32 bytes,
+ *  big-endian; a cluster made by a dealer uses 1..n, Dfns may use random scalars); share.
+ *  Returns: KP_OK, KP_ERR_CURVE, KP_ERR_SCALAR (index or share zero or not below the order),
+ *  KP_ERR_ENCRYPTION_KEY, KP_ERR_NOMEM. Out: the ciphertext (232 + 49 bytes on secp256k1)
+ *  appended to out; out unchanged on failure. */
 KP_API kp_status kp_export_seal_share(const kp_ctx *ctx, kp_buf *out, const uint8_t encryption_key[33],
-                                      kp_curve c, uint32_t index, const uint8_t share[32]);
+                                      kp_curve c, const uint8_t index[32], const uint8_t share[32]);
 
 /** One share of an export response, as written by kp_export_response_write. */
 typedef struct kp_signer_share {
@@ -283,12 +306,32 @@ KP_API kp_status kp_export_response_write(kp_buf *out, kp_curve c, kp_protocol p
 typedef struct kp_export_result kp_export_result;
 
 /** Client side, WIRE.md §3: parses the response, decrypts every share with the context secret,
- *  recombines from any min_signers good shares (robust recovery), and checks secret·G == publicKey.
- *  Bad shares (not decrypting, not parsing, other curve, zero, off the polynomial) are named as
- *  culprits; recovery succeeds while at least minSigners good shares remain.
- *  Out: *out (free with kp_export_result_free), holding the key in secure memory.
- *  Returns KP_OK; parse errors; KP_ERR_THRESHOLD, KP_ERR_DUPLICATE, KP_ERR_NOT_ENOUGH (the detail
- *  names every bad share's signer and why). Allocates. */
+ *  recombines (robust recovery), and checks secret·G == publicKey.
+ *
+ *  Which shares are bad, and which signers are named (culprits):
+ *  - A share that does not decode, decrypt or parse, carries another curve's tag, or a zero
+ *    or out-of-range value is bad, and its signer is named.
+ *  - Entries that repeat an index, a share or a signerId are competing alternatives, not an
+ *    error: at most one of them can be on the polynomial.
+ *  - Among the N distinct shares that opened, keyport decodes algebraically (Gao's algorithm)
+ *    the polynomial whose value at 0 matches publicKey. With e shares off it and
+ *    2e <= N - t + 1 (t = minSigners) the decoding is unique: no other polynomial through
+ *    publicKey fits as many shares, and every share off it is named.
+ *  - Beyond that bound the key is still returned when some t shares interpolate to it
+ *    (publicKey proves it right), but the bad shares cannot be told apart: no one is named
+ *    for being off the polynomial, and the competing groups are reported
+ *    (kp_export_result_group). A signerId that also carries a good entry is never named.
+ *  - Work: inside the bound O(N^3) field multiplications, no search. Beyond it a search of
+ *    t-subsets within a budget: at most 65536 subsets, 2^23 field multiplications and 384
+ *    base multiplications (checks against publicKey), whichever comes first; about 0.3 s on
+ *    stark, the slowest curve, for 64 shares of garbage.
+ *
+ *  Returns: KP_OK; parse errors; KP_ERR_THRESHOLD; KP_ERR_WRONG_CONTEXT when no share decrypts
+ *  (the response was made for another export context; the detail gives this context's
+ *  encryption-key fingerprint and names no signer); KP_ERR_NOT_ENOUGH (no minSigners shares
+ *  match publicKey, or the search budget ran out; the detail says which, and names the signers
+ *  whose shares failed). Out: *out (free with kp_export_result_free), holding the key in secure
+ *  memory; NULL on failure. Allocates. */
 KP_API kp_status kp_export_recover(const kp_ctx *ctx, kp_export_result **out, const uint8_t context_secret[32],
                                    const char *response, size_t len);
 KP_API void kp_export_result_free(kp_export_result *r);
@@ -303,7 +346,21 @@ KP_API size_t kp_export_result_culprit_count(const kp_export_result *r);
 /** The i-th culprit: its signerId as it appeared (base64, NUL-terminated) and why its share was
  *  refused (a status and a sentence). Returns NULL for i out of range. */
 KP_API const char *kp_export_result_culprit(const kp_export_result *r, size_t i, kp_status *why, const char **reason);
-/** Appends {"publicKey":…,"curve":…,"protocol":…,"privateKey":…,"culprits":[…]} to out, which should be secure. */
+/** Returns: 1 when the culprits are all the bad shares (the decoding was unique), 0 when the
+ *  bad shares could not be told apart (see kp_export_result_group). */
+KP_API int kp_export_result_unique(const kp_export_result *r);
+/** Returns: the number of unresolved groups: sets of signers that keyport cannot tell apart.
+ *  Beyond the unique-decoding bound, each group holds the signers whose shares lie on one
+ *  polynomial through publicKey (either group may be the honest one). Entries that repeat one
+ *  share form a group too (all but one of them copied it). 0 when all is resolved. */
+KP_API size_t kp_export_result_group_count(const kp_export_result *r);
+/** Group g: returns its size, and sets *ids to its signerIds (base64, NUL-terminated; valid until
+ *  kp_export_result_free). Returns 0 (and *ids NULL) for g out of range. */
+KP_API size_t kp_export_result_group(const kp_export_result *r, size_t g, const char *const **ids);
+/** A sentence on what could not be resolved, for a person ("" when all is resolved). */
+KP_API const char *kp_export_result_note(const kp_export_result *r);
+/** Appends {"publicKey":…,"curve":…,"protocol":…,"privateKey":…,"culprits":[…],"unresolved":[[…],…]}
+ *  to out, which should be secure. */
 KP_API kp_status kp_export_result_json(kp_buf *out, const kp_export_result *r);
 
 /* ---------------------------------------------------------------- import (WIRE.md §4) */
@@ -365,8 +422,11 @@ KP_API kp_status kp_import_open_share(const kp_ctx *ctx, uint8_t share[32], uint
  *  f(0) = secret. Out: shares (n × 32 bytes; use secure memory). 2 ≤ t ≤ n ≤ KP_MAX_SIGNERS. */
 KP_API kp_status kp_share_split(const kp_ctx *ctx, uint8_t (*shares)[32], kp_curve c, unsigned t, unsigned n,
                                 const uint8_t secret[32]);
-/** Interpolates f(0) from k shares with distinct non-zero indices. Out: secret. */
-KP_API kp_status kp_share_combine(uint8_t secret[32], kp_curve c, const uint32_t *indices,
+/** Interpolates f(0) from k shares. In: indices[0..k), each a whole scalar (32 bytes,
+ *  big-endian), non-zero, below the curve's order and distinct; shares[0..k), each below the order.
+ *  Returns: KP_OK, KP_ERR_CURVE, KP_ERR_THRESHOLD (k not in 1..KP_MAX_SIGNERS), KP_ERR_SCALAR,
+ *  KP_ERR_DUPLICATE. Out: secret (zeroed on failure). */
+KP_API kp_status kp_share_combine(uint8_t secret[32], kp_curve c, const uint8_t (*indices)[32],
                                   const uint8_t (*shares)[32], size_t k);
 
 /* ---------------------------------------------------------------- operators (Know Your Key) */

@@ -34,6 +34,7 @@
     X(KP_ERR_DECRYPT,        30, "decryption failed: wrong key or passphrase, or the data was altered") \
     X(KP_ERR_CONTEXT,        31, "not a keyport export context, or it is truncated") \
     X(KP_ERR_KDF_PARAMS,     32, "passphrase hashing parameters are out of the accepted range") \
+    X(KP_ERR_WRONG_CONTEXT,  33, "no share opens with this export context: the response was made for another") \
     X(KP_ERR_THRESHOLD,      40, "threshold is out of range for the number of signers or shares") \
     X(KP_ERR_DUPLICATE,      41, "duplicate signer or share index") \
     X(KP_ERR_NOT_ENOUGH,     42, "not enough good shares to recover the key") \

@@ -87,12 +87,14 @@ kp_status kp_base64_decode(uint8_t *out, size_t cap, size_t *outlen, const char 
     const char *end = NULL;
     *outlen = 0;
     if (!url) {
-        if (len % 4 != 0 || 3 * (len / 4) > cap + 2) return kp_fail(KP_ERR_BASE64, "not canonical padded base64");
+        if (len % 4 != 0) return kp_fail(KP_ERR_BASE64, "not canonical padded base64");
     } else if (len % 4 == 1) {
         return kp_fail(KP_ERR_BASE64, "not canonical base64url");
     }
-    if (len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0) > cap)
-        return kp_fail(KP_ERR_TOO_LARGE, "the base64 text decodes to more than %zu bytes", cap);
+    /* The decoded size, padding taken off, so that an exactly sized buffer is enough. */
+    size_t need = len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0);
+    if (!url && len >= 4) need -= (s[len - 1] == '=') + (s[len - 2] == '=');
+    if (need > cap) return kp_fail(KP_ERR_TOO_LARGE, "the base64 text decodes to more than %zu bytes", cap);
     if (sodium_base642bin(out, cap, s, len, NULL, &got, &end,
                           url ? sodium_base64_VARIANT_URLSAFE_NO_PADDING : sodium_base64_VARIANT_ORIGINAL) != 0 ||
         end != s + len)

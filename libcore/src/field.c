@@ -239,21 +239,27 @@ void kp_fe_random(const kp_field *f, kp_fe *r)
 
 void kp_lagrange(const kp_field *f, kp_fe *lambda, const uint32_t *xs, size_t k, uint32_t x)
 {
+    kp_fe fxs[KP_MAX_SIGNERS], fx;
+    if (k == 0 || k > KP_MAX_SIGNERS) return;
+    for (size_t i = 0; i < k; i++) kp_fe_set_u32(&fxs[i], xs[i]);
+    kp_fe_set_u32(&fx, x);
+    kp_lagrange_fe(f, lambda, fxs, k, &fx);
+}
+
+void kp_lagrange_fe(const kp_field *f, kp_fe *lambda, const kp_fe *xs, size_t k, const kp_fe *x)
+{
     /* lambda_i = num_i / den_i with num_i = prod (x - x_j), den_i = prod (x_i - x_j), j != i.
      * The dens are inverted together (Montgomery's trick): one inversion for all k. */
-    kp_fe dens[KP_MAX_SIGNERS], prefix[KP_MAX_SIGNERS], inv, fx, fi, fj, d;
+    kp_fe dens[KP_MAX_SIGNERS], prefix[KP_MAX_SIGNERS], inv, d;
     if (k == 0 || k > KP_MAX_SIGNERS) return;
-    kp_fe_set_u32(&fx, x);
     for (size_t i = 0; i < k; i++) {
         kp_fe_set_u32(&lambda[i], 1);
         kp_fe_set_u32(&dens[i], 1);
-        kp_fe_set_u32(&fi, xs[i]);
         for (size_t j = 0; j < k; j++) {
             if (j == i) continue;
-            kp_fe_set_u32(&fj, xs[j]);
-            kp_fe_sub(f, &d, &fx, &fj);
+            kp_fe_sub(f, &d, x, &xs[j]);
             kp_fe_mul(f, &lambda[i], &lambda[i], &d);
-            kp_fe_sub(f, &d, &fi, &fj);
+            kp_fe_sub(f, &d, &xs[i], &xs[j]);
             kp_fe_mul(f, &dens[i], &dens[i], &d);
         }
         if (i == 0) prefix[0] = dens[0];

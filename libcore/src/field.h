@@ -49,5 +49,7 @@ void kp_fe_random(const kp_field *f, kp_fe *r);
 /* Lagrange coefficients at x for the (public, distinct, non-zero) indices xs[0..k-1]:
  * lambda[i] = prod_{j != i} (x - xs[j]) / (xs[i] - xs[j]). One (variable-time) inversion for all k. */
 void kp_lagrange(const kp_field *f, kp_fe *lambda, const uint32_t *xs, size_t k, uint32_t x);
+/* The same at any field elements: xs[0..k-1] distinct (public, e.g. whole-scalar share indices). */
+void kp_lagrange_fe(const kp_field *f, kp_fe *lambda, const kp_fe *xs, size_t k, const kp_fe *x);
 
 #endif

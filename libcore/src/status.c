@@ -39,10 +39,14 @@ void kp_clear_error(void)
 
 kp_status kp_fail(kp_status st, const char *fmt, ...)
 {
+    /* Format into a copy first: callers may pass kp_error_detail() itself as an argument, to
+     * wrap the reason of a call that failed, and vsnprintf must not write over its own input. */
+    char tmp[sizeof detail];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
+    memcpy(detail, tmp, sizeof detail);
     return st;
 }
 

@@ -92,47 +92,36 @@ kp_status kp_wire_version(const kp_json *j, int tok, const char *what)
     return KP_OK;
 }
 
-kp_status kp_wire_export_plaintext_write(kp_buf *b, kp_curve c, uint32_t index, const uint8_t share[32])
+kp_status kp_wire_export_plaintext_write(kp_buf *b, kp_curve c, const uint8_t index[32], const uint8_t share[32])
 {
-    uint8_t idx[32] = {0};
-    idx[28] = (uint8_t)(index >> 24);
-    idx[29] = (uint8_t)(index >> 16);
-    idx[30] = (uint8_t)(index >> 8);
-    idx[31] = (uint8_t)index;
     kp_status st;
-    if ((st = kp_buf_addstr(b, "{\"version\":1,\"index\":")) != KP_OK || (st = kp_wire_scalar_write(b, c, idx)) != KP_OK ||
+    if ((st = kp_buf_addstr(b, "{\"version\":1,\"index\":")) != KP_OK || (st = kp_wire_scalar_write(b, c, index)) != KP_OK ||
         (st = kp_buf_addstr(b, ",\"secret_share\":")) != KP_OK || (st = kp_wire_scalar_write(b, c, share)) != KP_OK ||
         (st = kp_buf_addstr(b, "}")) != KP_OK)
         return st;
     return KP_OK;
 }
 
-kp_status kp_wire_export_plaintext_read(const char *text, size_t len, kp_curve c, uint32_t *index, uint8_t share[32])
+kp_status kp_wire_export_plaintext_read(const char *text, size_t len, kp_curve c, uint8_t index[32], uint8_t share[32])
 {
     kp_json j;
-    uint8_t idx[32];
     int tok;
     kp_status st;
-    *index = 0;
+    memset(index, 0, 32);
     memset(share, 0, 32);
     if ((st = kp_json_parse(&j, text, len, "the share plaintext")) != KP_OK) return st;
     if ((st = kp_wire_version(&j, 0, "share")) != KP_OK) goto cleanup;
+    /* WIRE.md §2: the index is a whole non-zero scalar (Dfns draws it at random), not a small integer. */
     if ((st = kp_json_need(&j, 0, "index", KP_J_OBJECT, "share.index", &tok)) != KP_OK ||
-        (st = kp_wire_scalar_read(&j, tok, c, "share.index", idx)) != KP_OK)
+        (st = kp_wire_scalar_read(&j, tok, c, "share.index", index)) != KP_OK)
         goto cleanup;
-    KP_DECLASSIFY(idx, sizeof idx); /* a share's index is public (it is its x coordinate) */
-    for (int i = 0; i < 28; i++)
-        if (idx[i] != 0) {
-            st = kp_fail(KP_ERR_FORMAT, "share.index does not fit in 32 bits");
-            goto cleanup;
-        }
-    *index = (uint32_t)idx[28] << 24 | (uint32_t)idx[29] << 16 | (uint32_t)idx[30] << 8 | idx[31];
+    KP_DECLASSIFY(index, 32); /* a share's index is public (it is its x coordinate) */
     if ((st = kp_json_need(&j, 0, "secret_share", KP_J_OBJECT, "share.secret_share", &tok)) != KP_OK ||
         (st = kp_wire_scalar_read(&j, tok, c, "share.secret_share", share)) != KP_OK)
         goto cleanup;
 cleanup:
     if (st != KP_OK) {
-        *index = 0;
+        memset(index, 0, 32);
         kp_memzero(share, 32);
     }
     kp_json_free(&j);

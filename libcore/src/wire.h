@@ -33,9 +33,9 @@ kp_status kp_wire_scheme_read(const kp_json *j, int obj, kp_curve *c, kp_protoco
 kp_status kp_wire_version(const kp_json *j, int tok, const char *what);
 
 /* Export plaintext {"version":1,"index":<scalar>,"secret_share":<scalar>} (232 bytes on secp256k1). */
-kp_status kp_wire_export_plaintext_write(kp_buf *b, kp_curve c, uint32_t index, const uint8_t share[32]);
-/* Reads an export plaintext. index must fit in 32 bits. */
-kp_status kp_wire_export_plaintext_read(const char *text, size_t len, kp_curve c, uint32_t *index, uint8_t share[32]);
+kp_status kp_wire_export_plaintext_write(kp_buf *b, kp_curve c, const uint8_t index[32], const uint8_t share[32]);
+/* Reads an export plaintext. The index is a whole scalar: non-zero and below the curve's order. */
+kp_status kp_wire_export_plaintext_read(const char *text, size_t len, kp_curve c, uint8_t index[32], uint8_t share[32]);
 
 /* Import plaintext {"version":1,"secret_share":<scalar>,"public_shares":[…]}, written from the
  * share and the already written public-share array text "[…]". */

@@ -257,6 +257,21 @@ static KPT_UNUSED void kpt_scalar_u32(uint8_t out[32], uint32_t v)
     out[31] = (uint8_t)v;
 }
 
+/* Share indices as the public API takes them: whole 32-byte big-endian scalars. */
+static KPT_UNUSED void kpt_indices(uint8_t (*out)[32], const uint32_t *in, size_t k)
+{
+    for (size_t i = 0; i < k; i++) kpt_scalar_u32(out[i], in[i]);
+}
+
+/* kp_share_combine with small integer indices. */
+static KPT_UNUSED kp_status kpt_combine_u32(uint8_t secret[32], kp_curve c, const uint32_t *idx, const uint8_t (*shares)[32],
+                                            size_t k)
+{
+    uint8_t xb[KP_MAX_SIGNERS + 1][32];
+    kpt_indices(xb, idx, k <= KP_MAX_SIGNERS + 1 ? k : KP_MAX_SIGNERS + 1);
+    return kp_share_combine(secret, c, (const uint8_t(*)[32])xb, shares, k);
+}
+
 static KPT_UNUSED void kpt_random_scalar(uint8_t out[32], kp_curve c)
 {
     cr_assert_eq(kp_scalar_random(out, c), KP_OK);

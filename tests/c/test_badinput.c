@@ -30,7 +30,9 @@ static void make_response(response *r, kp_curve c, kp_protocol p)
         kpt_random(ids[i], 8);
         ids[i][0] = (uint8_t)i; /* distinct */
         kp_buf_init(&cts[i], 0);
-        KPT_ST(kp_export_seal_share(ctx, &cts[i], r->ek, c, i + 1, shares[i]), KP_OK);
+        uint8_t xb[32];
+        kpt_scalar_u32(xb, i + 1);
+        KPT_ST(kp_export_seal_share(ctx, &cts[i], r->ek, c, xb, shares[i]), KP_OK);
         ss[i] = (kp_signer_share){ids[i], 8, cts[i].data, cts[i].len};
     }
     kp_buf_init(&out, 0);

@@ -44,7 +44,7 @@ typedef struct fixture {
     size_t publen;
     uint8_t dk[32], ek[33];
     uint8_t shares[MAXN][32];
-    uint32_t index[MAXN]; /* the index each share is sealed with (usually i + 1) */
+    uint8_t index[MAXN][32]; /* the index each share is sealed with (usually i + 1) */
     uint8_t id[MAXN][300];
     size_t idlen[MAXN];
     char *id64[MAXN];
@@ -73,40 +73,40 @@ static void seal_one(fixture *fx, unsigned i, enum kind k)
     kp_buf pt;
     uint8_t other[32], dk2[32], ek2[33], zero[32] = {0};
     kp_buf_init(&pt, 1);
-    fx->index[i] = i + 1;
+    kpt_scalar_u32(fx->index[i], i + 1);
     switch (k) {
     case GOOD:
-        KPT_ST(kp_export_seal_share(ctx, out, fx->ek, fx->c, i + 1, fx->shares[i]), KP_OK);
+        KPT_ST(kp_export_seal_share(ctx, out, fx->ek, fx->c, fx->index[i], fx->shares[i]), KP_OK);
         break;
     case BAD_DECRYPT:
         KPT_ST(kp_encryption_keypair(ctx, dk2, ek2), KP_OK);
-        KPT_ST(kp_export_seal_share(ctx, out, ek2, fx->c, i + 1, fx->shares[i]), KP_OK);
+        KPT_ST(kp_export_seal_share(ctx, out, ek2, fx->c, fx->index[i], fx->shares[i]), KP_OK);
         break;
     case BAD_BASE64: /* sealed well; its base64 is spoiled in the response text */
-        KPT_ST(kp_export_seal_share(ctx, out, fx->ek, fx->c, i + 1, fx->shares[i]), KP_OK);
+        KPT_ST(kp_export_seal_share(ctx, out, fx->ek, fx->c, fx->index[i], fx->shares[i]), KP_OK);
         break;
     case BAD_OFFPOLY:
         kpt_random_scalar(other, fx->c);
-        KPT_ST(kp_export_seal_share(ctx, out, fx->ek, fx->c, i + 1, other), KP_OK);
+        KPT_ST(kp_export_seal_share(ctx, out, fx->ek, fx->c, fx->index[i], other), KP_OK);
         break;
     case BAD_INDEX:
-        fx->index[i] = 1000 + i;
+        kpt_scalar_u32(fx->index[i], 1000 + i);
         KPT_ST(kp_export_seal_share(ctx, out, fx->ek, fx->c, fx->index[i], fx->shares[i]), KP_OK);
         break;
     case BAD_CURVE:
         kpt_random_scalar(other, other_curve(fx->c));
-        KPT_ST(kp_export_seal_share(ctx, out, fx->ek, other_curve(fx->c), i + 1, other), KP_OK);
+        KPT_ST(kp_export_seal_share(ctx, out, fx->ek, other_curve(fx->c), fx->index[i], other), KP_OK);
         break;
     case BAD_ZERO:
-        KPT_ST(kp_wire_export_plaintext_write(&pt, fx->c, i + 1, zero), KP_OK);
+        KPT_ST(kp_wire_export_plaintext_write(&pt, fx->c, fx->index[i], zero), KP_OK);
         seal_plaintext(out, fx->ek, (const char *)pt.data, pt.len);
         break;
     case BAD_ZERO_INDEX:
-        KPT_ST(kp_wire_export_plaintext_write(&pt, fx->c, 0, fx->shares[i]), KP_OK);
+        KPT_ST(kp_wire_export_plaintext_write(&pt, fx->c, zero, fx->shares[i]), KP_OK);
         seal_plaintext(out, fx->ek, (const char *)pt.data, pt.len);
         break;
     case BAD_VERSION: {
-        KPT_ST(kp_wire_export_plaintext_write(&pt, fx->c, i + 1, fx->shares[i]), KP_OK);
+        KPT_ST(kp_wire_export_plaintext_write(&pt, fx->c, fx->index[i], fx->shares[i]), KP_OK);
         char *v = strstr((char *)pt.data, "\"version\":1");
         cr_assert_not_null(v);
         v[10] = '2';
@@ -114,7 +114,7 @@ static void seal_one(fixture *fx, unsigned i, enum kind k)
         break;
     }
     case BAD_TRUNCATED:
-        KPT_ST(kp_export_seal_share(ctx, out, fx->ek, fx->c, i + 1, fx->shares[i]), KP_OK);
+        KPT_ST(kp_export_seal_share(ctx, out, fx->ek, fx->c, fx->index[i], fx->shares[i]), KP_OK);
         out->len--;
         break;
     case BAD_EMPTY:
@@ -202,9 +202,38 @@ static kp_status recover(fixture *fx, kp_export_result **res)
     return st;
 }
 
-/* The key is recovered and the culprits are exactly the shares whose kind is not GOOD. */
+/* Shares that open but lie off the polynomial (the others that are bad fail to open). */
+static int off_polynomial(enum kind k)
+{
+    return k == BAD_OFFPOLY || k == BAD_INDEX;
+}
+
+/* The identification rule (keyport.h): with N shares that open and e of them off the polynomial,
+ * the off ones are named only when 2e <= N - t + 1. */
+static int within_bound(const fixture *fx, const enum kind *kinds)
+{
+    unsigned opened = 0, off = 0;
+    for (unsigned i = 0; i < fx->n; i++) {
+        enum kind k = kinds ? kinds[i] : GOOD;
+        opened += k == GOOD || off_polynomial(k);
+        off += off_polynomial(k);
+    }
+    return 2 * off <= opened - fx->min_signers + 1;
+}
+
+static int is_named(kp_export_result *r, const char *id)
+{
+    for (size_t k = 0; k < kp_export_result_culprit_count(r); k++)
+        if (strcmp(kp_export_result_culprit(r, k, NULL, NULL), id) == 0) return 1;
+    return 0;
+}
+
+/* The key is recovered; the culprits are exactly the bad shares that the rule lets keyport prove
+ * bad (all of them within the bound, those that do not open beyond it), and never a good one.
+ * Beyond the bound the good signers form a competing group. */
 static void check_recovered(fixture *fx, kp_export_result *r, const enum kind *kinds, const char *what)
 {
+    int unique = within_bound(fx, kinds);
     uint8_t key[32], pub[KP_PUBKEY_MAX_BYTES];
     cr_assert_not_null(r);
     kp_export_result_private_key(r, key);
@@ -215,7 +244,26 @@ static void check_recovered(fixture *fx, kp_export_result *r, const enum kind *k
     cr_assert_eq(kp_export_result_protocol(r), fx->p);
     cr_assert_eq(kp_export_result_min_signers(r), fx->min_signers);
     unsigned nbad = 0;
-    for (unsigned i = 0; i < fx->n; i++) nbad += kinds && kinds[i] != GOOD;
+    for (unsigned i = 0; i < fx->n; i++) nbad += kinds && kinds[i] != GOOD && (unique || !off_polynomial(kinds[i]));
+    cr_assert_eq(kp_export_result_unique(r), unique, "%s: unique is %d, want %d", what, kp_export_result_unique(r), unique);
+    if (!unique) {
+        /* the good shares' polynomial is one of the competing groups, holding exactly the good signers */
+        const char *const *ids;
+        size_t gs = kp_export_result_group(r, 0, &ids);
+        cr_assert_geq(kp_export_result_group_count(r), 1, "%s: beyond the bound, no group reported", what);
+        unsigned ngood = 0;
+        for (unsigned i = 0; i < fx->n; i++) ngood += kinds[i] == GOOD;
+        cr_assert_eq(gs, ngood, "%s: the group has %zu signers, %u good", what, gs, ngood);
+        for (size_t g = 0; g < gs; g++) {
+            unsigned j;
+            for (j = 0; j < fx->n && strcmp(ids[g], fx->id64[j]) != 0; j++) {}
+            cr_assert(j < fx->n && kinds[j] == GOOD, "%s: group member %s is not a good signer", what, ids[g]);
+        }
+        cr_assert_gt(strlen(kp_export_result_note(r)), 0, "%s: no note beyond the bound", what);
+    } else {
+        cr_assert_eq(kp_export_result_group_count(r), 0, "%s: %zu groups within the bound", what,
+                     kp_export_result_group_count(r));
+    }
     cr_assert_eq(kp_export_result_culprit_count(r), nbad, "%s: %zu culprits, %u bad shares", what,
                  kp_export_result_culprit_count(r), nbad);
     int named[MAXN] = {0};
@@ -234,6 +282,7 @@ static void check_recovered(fixture *fx, kp_export_result *r, const enum kind *k
                   kp_status_name(why), reason);
         cr_assert_eq(named[j], 0, "%s: %s named twice", what, id);
         named[j] = 1;
+        cr_assert(unique || !off_polynomial(kinds[j]), "%s: %s named beyond the bound", what, id);
         cr_assert_eq(why, KIND_WHY[kinds[j]], "%s: signer %u (%s share) named with %s, want %s (%s)", what, j,
                      KIND_NAME[kinds[j]], kp_status_name(why), kp_status_name(KIND_WHY[kinds[j]]), reason);
     }
@@ -256,6 +305,9 @@ static void check_recovered(fixture *fx, kp_export_result *r, const enum kind *k
     cJSON *cul = cJSON_GetObjectItemCaseSensitive(j, "culprits");
     cr_assert(cJSON_IsArray(cul));
     cr_assert_eq((unsigned)cJSON_GetArraySize(cul), nbad);
+    cJSON *unr = cJSON_GetObjectItemCaseSensitive(j, "unresolved");
+    cr_assert(cJSON_IsArray(unr), "%s: no unresolved array: %s", what, js.data);
+    cr_assert_eq((size_t)cJSON_GetArraySize(unr), kp_export_result_group_count(r));
     cJSON_Delete(j);
     kp_buf_release(&js);
 }
@@ -486,8 +538,6 @@ Test(export, other_shapes_not_enough)
     expect_not_enough(KP_CURVE_ED25519, 2, 2, k22d, "2 of 2, one not decrypting");
     enum kind k74[7] = {BAD_OFFPOLY, GOOD, BAD_OFFPOLY, GOOD, BAD_OFFPOLY, GOOD, BAD_OFFPOLY};
     expect_not_enough(KP_CURVE_STARK, 7, 4, k74, "7 of 4, four off the polynomial");
-    enum kind all[5] = {BAD_DECRYPT, BAD_DECRYPT, BAD_DECRYPT, BAD_DECRYPT, BAD_DECRYPT};
-    expect_not_enough(KP_CURVE_SECP256K1, 5, 3, all, "nothing decrypts");
 }
 
 /* A response whose publicKey is another key's: no set of shares matches it. */
@@ -504,43 +554,86 @@ Test(export, public_key_of_another_key)
     release(&fx);
 }
 
-Test(export, wrong_context_secret)
+/* Issue 7.5: another context's response is not the signers' fault. No share opens: say so, with
+ * this context's fingerprint, name nobody, and use KP_ERR_WRONG_CONTEXT (exit code 10). */
+Test(export, wrong_context_names_no_signer)
 {
+    for (int ci = 0; ci < 3; ci++) {
+        fixture fx;
+        kp_export_result *r = NULL;
+        build(&fx, KPT_CURVES[ci], kpt_protocol_for(KPT_CURVES[ci]), 5, 3, NULL);
+        write_response(&fx, NULL);
+        uint8_t dk2[32], ek2[33];
+        char fp[17];
+        KPT_ST(kp_encryption_keypair(ctx, dk2, ek2), KP_OK);
+        KPT_ST(kp_export_recover(ctx, &r, dk2, (const char *)fx.response.data, fx.response.len), KP_ERR_WRONG_CONTEXT);
+        cr_assert_null(r);
+        const char *d = kp_error_detail();
+        for (unsigned i = 0; i < 5; i++) cr_assert_null(strstr(d, fx.id64[i]), "names signer %s: %s", fx.id64[i], d);
+        KPT_ST(kp_encryption_key_fingerprint(fp, ek2), KP_OK);
+        cr_assert_not_null(strstr(d, fp), "no fingerprint %s of this context: %s", fp, d);
+        release(&fx);
+    }
+    /* the same when every entry is one that does not decrypt */
+    enum kind all[5] = {BAD_DECRYPT, BAD_DECRYPT, BAD_DECRYPT, BAD_DECRYPT, BAD_DECRYPT};
     fixture fx;
-    kp_export_result *r = NULL;
-    build(&fx, KP_CURVE_ED25519, KP_PROTOCOL_FROST, 5, 3, NULL);
-    write_response(&fx, NULL);
-    uint8_t dk2[32], ek2[33];
-    KPT_ST(kp_encryption_keypair(ctx, dk2, ek2), KP_OK);
-    KPT_ST(kp_export_recover(ctx, &r, dk2, (const char *)fx.response.data, fx.response.len), KP_ERR_NOT_ENOUGH);
-    cr_assert_null(r);
-    for (unsigned i = 0; i < 5; i++) cr_assert_not_null(strstr(kp_error_detail(), fx.id64[i]));
+    kp_export_result *r;
+    build(&fx, KP_CURVE_SECP256K1, KP_PROTOCOL_CGGMP21, 5, 3, all);
+    write_response(&fx, all);
+    KPT_ST(recover(&fx, &r), KP_ERR_WRONG_CONTEXT);
     release(&fx);
 }
 
 /* ------------------------------------------------------------ duplicates and thresholds */
 
-Test(export, duplicate_index)
+/* Issue 7.2: a signer that sends its share under another's index does not block recovery. Today's
+ * code stopped with "both sent a share with index 1"; now signer 3 is the one off the polynomial. */
+Test(export, duplicate_index_is_a_competing_entry)
+{
+    for (int ci = 0; ci < 3; ci++) {
+        fixture fx;
+        kp_export_result *r;
+        build(&fx, KPT_CURVES[ci], kpt_protocol_for(KPT_CURVES[ci]), 5, 3, NULL);
+        kp_buf_reset(&fx.ct[3]);
+        KPT_ST(kp_export_seal_share(ctx, &fx.ct[3], fx.ek, fx.c, fx.index[0], fx.shares[3]), KP_OK);
+        write_response(&fx, NULL);
+        KPT_ST(recover(&fx, &r), KP_OK);
+        uint8_t key[32];
+        kp_export_result_private_key(r, key);
+        cr_assert_arr_eq(key, fx.secret, 32);
+        cr_assert_eq(kp_export_result_culprit_count(r), 1);
+        cr_assert_str_eq(kp_export_result_culprit(r, 0, NULL, NULL), fx.id64[3]);
+        kp_export_result_free(r);
+        release(&fx);
+    }
+}
+
+/* The same share under the same index from two signers: one point; the key comes back, nobody is
+ * named (which of the two copied cannot be told), and the pair is reported as unresolved. */
+Test(export, duplicate_share_is_reported_not_named)
 {
     fixture fx;
     kp_export_result *r;
     build(&fx, KP_CURVE_SECP256K1, KP_PROTOCOL_CGGMP21, 5, 3, NULL);
-    /* signer 3 sends a share under signer 1's index */
     kp_buf_reset(&fx.ct[3]);
-    KPT_ST(kp_export_seal_share(ctx, &fx.ct[3], fx.ek, fx.c, 1, fx.shares[3]), KP_OK);
+    KPT_ST(kp_export_seal_share(ctx, &fx.ct[3], fx.ek, fx.c, fx.index[0], fx.shares[0]), KP_OK);
     write_response(&fx, NULL);
-    KPT_ST(recover(&fx, &r), KP_ERR_DUPLICATE);
-    cr_assert_not_null(strstr(kp_error_detail(), fx.id64[0]), "%s", kp_error_detail());
-    cr_assert_not_null(strstr(kp_error_detail(), fx.id64[3]), "%s", kp_error_detail());
-    /* even the same share sent twice */
-    kp_buf_reset(&fx.ct[3]);
-    KPT_ST(kp_export_seal_share(ctx, &fx.ct[3], fx.ek, fx.c, 1, fx.shares[0]), KP_OK);
-    write_response(&fx, NULL);
-    KPT_ST(recover(&fx, &r), KP_ERR_DUPLICATE);
+    KPT_ST(recover(&fx, &r), KP_OK);
+    uint8_t key[32];
+    kp_export_result_private_key(r, key);
+    cr_assert_arr_eq(key, fx.secret, 32);
+    cr_assert_eq(kp_export_result_culprit_count(r), 0);
+    cr_assert_eq(kp_export_result_group_count(r), 1);
+    const char *const *ids;
+    cr_assert_eq(kp_export_result_group(r, 0, &ids), 2);
+    cr_assert(is_named(r, "nobody") == 0);
+    cr_assert((strcmp(ids[0], fx.id64[0]) == 0 && strcmp(ids[1], fx.id64[3]) == 0));
+    kp_export_result_free(r);
     release(&fx);
 }
 
-Test(export, duplicate_signer_id)
+/* A repeated signerId is not fatal; a bad entry under an honest signer's id never gets it named. */
+Test(export, duplicate_signer_id_is_not_fatal)
 {
     fixture fx;
     kp_export_result *r;
@@ -548,8 +641,23 @@ Test(export, duplicate_signer_id)
     memcpy(fx.id[4], fx.id[1], fx.idlen[1]);
     fx.idlen[4] = fx.idlen[1];
     write_response(&fx, NULL);
-    KPT_ST(recover(&fx, &r), KP_ERR_DUPLICATE);
-    cr_assert_not_null(strstr(kp_error_detail(), fx.id64[1]), "%s", kp_error_detail());
+    KPT_ST(recover(&fx, &r), KP_OK);
+    cr_assert_eq(kp_export_result_culprit_count(r), 0);
+    kp_export_result_free(r);
+    /* entry 4, under signer 1's id, now carries a share off the polynomial */
+    uint8_t other[32];
+    kpt_random_scalar(other, fx.c);
+    kp_buf_reset(&fx.ct[4]);
+    KPT_ST(kp_export_seal_share(ctx, &fx.ct[4], fx.ek, fx.c, fx.index[4], other), KP_OK);
+    write_response(&fx, NULL);
+    KPT_ST(recover(&fx, &r), KP_OK);
+    cr_assert_eq(kp_export_result_culprit_count(r), 0, "honest signer 1 named: %s",
+                 kp_export_result_culprit(r, 0, NULL, NULL));
+    cr_assert_eq(kp_export_result_group_count(r), 1);
+    uint8_t key[32];
+    kp_export_result_private_key(r, key);
+    cr_assert_arr_eq(key, fx.secret, 32);
+    kp_export_result_free(r);
     release(&fx);
 }
 
@@ -630,7 +738,9 @@ Test(export, share_plaintext_and_ciphertext_sizes)
         kp_buf_init(&out, 0);
         kp_buf_init(&pt, 1);
         KPT_ST(kp_buf_addstr(&out, "prefix"), KP_OK);
-        KPT_ST(kp_export_seal_share(ctx, &out, ek, c, 0x01020304u, share), KP_OK);
+        uint8_t idx[32];
+        kpt_scalar_u32(idx, 0x01020304u);
+        KPT_ST(kp_export_seal_share(ctx, &out, ek, c, idx, share), KP_OK);
         cr_assert_eq(out.len, 6 + want_pt[c] + 49, "%s: sealed share is %zu bytes", kpt_curve_str(c), out.len - 6);
         cr_assert(memcmp(out.data, "prefix", 6) == 0, "kp_export_seal_share must append");
         uint8_t *m = malloc(want_pt[c] + 1);
@@ -645,7 +755,7 @@ Test(export, share_plaintext_and_ciphertext_sizes)
                  kp_curve_name(c), "0000000000000000000000000000000000000000000000000000000001020304", kp_curve_name(c),
                  hex);
         cr_assert_str_eq((char *)m, want);
-        KPT_ST(kp_wire_export_plaintext_write(&pt, c, 0x01020304u, share), KP_OK);
+        KPT_ST(kp_wire_export_plaintext_write(&pt, c, idx, share), KP_OK);
         cr_assert_eq(pt.len, want_pt[c]);
         cr_assert_str_eq((char *)pt.data, want);
         free(m);
@@ -662,14 +772,17 @@ Test(export, seal_share_errors)
     kp_buf out;
     kp_buf_init(&out, 0);
     KPT_ST(kp_buf_addstr(&out, "x"), KP_OK);
-    KPT_ST(kp_export_seal_share(ctx, &out, ek, KP_CURVE_SECP256K1, 0, share), KP_ERR_FORMAT);
-    KPT_ST(kp_export_seal_share(ctx, &out, ek, KP_CURVE_SECP256K1, 1, zero), KP_ERR_SCALAR);
+    uint8_t one[32];
+    kpt_scalar_u32(one, 1);
+    KPT_ST(kp_export_seal_share(ctx, &out, ek, KP_CURVE_SECP256K1, zero, share), KP_ERR_SCALAR);
+    KPT_ST(kp_export_seal_share(ctx, &out, ek, KP_CURVE_SECP256K1, one, zero), KP_ERR_SCALAR);
     kpt_order(n, KP_CURVE_SECP256K1);
-    KPT_ST(kp_export_seal_share(ctx, &out, ek, KP_CURVE_SECP256K1, 1, n), KP_ERR_SCALAR);
-    KPT_ST(kp_export_seal_share(ctx, &out, ek, (kp_curve)0, 1, share), KP_ERR_CURVE);
+    KPT_ST(kp_export_seal_share(ctx, &out, ek, KP_CURVE_SECP256K1, one, n), KP_ERR_SCALAR);
+    KPT_ST(kp_export_seal_share(ctx, &out, ek, KP_CURVE_SECP256K1, n, share), KP_ERR_SCALAR);
+    KPT_ST(kp_export_seal_share(ctx, &out, ek, (kp_curve)0, one, share), KP_ERR_CURVE);
     memcpy(badek, ek, 33);
     badek[0] = 7;
-    KPT_ST(kp_export_seal_share(ctx, &out, badek, KP_CURVE_SECP256K1, 1, share), KP_ERR_ENCRYPTION_KEY);
+    KPT_ST(kp_export_seal_share(ctx, &out, badek, KP_CURVE_SECP256K1, one, share), KP_ERR_ENCRYPTION_KEY);
     cr_assert_eq(out.len, 1, "a failed seal must leave the buffer as it was");
     kp_buf_release(&out);
 }
@@ -715,4 +828,85 @@ Test(export, request_body)
         cJSON_Delete(j);
         kp_buf_release(&out);
     }
+}
+
+/* ------------------------------------------------------------ Dfns' own export responses */
+
+/* tests/vectors/dfns-trusted-dealer.generated.json: 36 responses made by Dfns' crates, with share
+ * indices 1..n, random full-size scalars, and small ones with one >= 2^32 (issue 7.1: the last
+ * two kinds failed, or named the honest holder of the large index). Each recovers its key with no
+ * culprit and nothing unresolved. */
+Test(export, dfns_generated_responses_all_36)
+{
+    cJSON *doc = kpt_load_json("dfns-trusted-dealer.generated.json");
+    cJSON *cases = cJSON_GetObjectItemCaseSensitive(doc, "export"), *e;
+    int count = 0, big = 0, random_idx = 0;
+    cJSON_ArrayForEach(e, cases) {
+        const char *id = kpt_jstr(e, "id");
+        uint8_t dk[32], want[32], got[32];
+        kpt_unhex(dk, 32, kpt_jstr(e, "decryptionKey"));
+        kpt_unhex(want, 32, kpt_jstr(e, "privateKey"));
+        cJSON *idx;
+        cJSON_ArrayForEach(idx, cJSON_GetObjectItemCaseSensitive(e, "shareIndices")) {
+            const char *h = idx->valuestring;
+            big |= strncmp(h, "00000000000000000000000000000000000000000000000000000000", 56) != 0;
+            random_idx |= h[0] != '0';
+        }
+        char *resp = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(e, "response"));
+        kp_export_result *r = NULL;
+        kp_status st = kp_export_recover(ctx, &r, dk, resp, strlen(resp));
+        cr_assert_eq(st, KP_OK, "%s: %s: %s", id, kp_status_name(st), kp_error_detail());
+        kp_export_result_private_key(r, got);
+        cr_assert_arr_eq(got, want, 32, "%s: wrong key", id);
+        cr_assert_eq(kp_export_result_culprit_count(r), 0, "%s: culprit %s", id, kp_export_result_culprit(r, 0, NULL, NULL));
+        cr_assert_eq(kp_export_result_group_count(r), 0, "%s", id);
+        cr_assert_eq(kp_export_result_unique(r), 1, "%s", id);
+        cr_assert_str_eq(kp_protocol_name(kp_export_result_protocol(r)), kpt_jstr(e, "protocol"));
+        kp_export_result_free(r);
+        free(resp);
+        count++;
+    }
+    cr_assert_eq(count, 36);
+    cr_assert(big && random_idx, "the vectors lost their large and random indices");
+    cJSON_Delete(doc);
+}
+
+/* The same responses with one entry spoiled: its signer, and only it, is named. */
+Test(export, dfns_generated_responses_with_one_bad_entry)
+{
+    cJSON *doc = kpt_load_json("dfns-trusted-dealer.generated.json");
+    cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "export")) {
+        const char *id = kpt_jstr(e, "id");
+        cJSON *resp = cJSON_GetObjectItemCaseSensitive(e, "response");
+        cJSON *shares = cJSON_GetObjectItemCaseSensitive(resp, "encryptedKeyShares");
+        int n = cJSON_GetArraySize(shares), t = cJSON_GetObjectItemCaseSensitive(resp, "minSigners")->valueint;
+        if (n - t < 1) continue; /* one bad share is within the bound (2e <= n - t + 1) when n > t */
+        uint8_t dk[32], want[32], got[32], ek[33], other[32], xb[32];
+        kpt_unhex(dk, 32, kpt_jstr(e, "decryptionKey"));
+        kpt_unhex(want, 32, kpt_jstr(e, "privateKey"));
+        KPT_ST(kp_encryption_key_from_secret(ctx, ek, dk), KP_OK);
+        kp_curve c;
+        KPT_ST(kp_curve_from_name(&c, kpt_jstr(e, "curve")), KP_OK);
+        cJSON *victim = cJSON_GetArrayItem(shares, 1);
+        kpt_unhex(xb, 32, cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(e, "shareIndices"), 1)->valuestring);
+        kpt_random_scalar(other, c);
+        kp_buf ct;
+        kp_buf_init(&ct, 0);
+        KPT_ST(kp_export_seal_share(ctx, &ct, ek, c, xb, other), KP_OK);
+        char *b = kpt_b64(ct.data, ct.len);
+        cJSON_ReplaceItemInObjectCaseSensitive(victim, "encryptedKeyShare", cJSON_CreateString(b));
+        char *text = cJSON_PrintUnformatted(resp);
+        kp_export_result *r = NULL;
+        KPT_ST(kp_export_recover(ctx, &r, dk, text, strlen(text)), KP_OK);
+        kp_export_result_private_key(r, got);
+        cr_assert_arr_eq(got, want, 32, "%s", id);
+        cr_assert_eq(kp_export_result_culprit_count(r), 1, "%s", id);
+        cr_assert_str_eq(kp_export_result_culprit(r, 0, NULL, NULL), kpt_jstr(victim, "signerId"), "%s", id);
+        kp_export_result_free(r);
+        free(text);
+        free(b);
+        kp_buf_release(&ct);
+    }
+    cJSON_Delete(doc);
 }

@@ -204,10 +204,10 @@ static void flow(kp_curve c, kp_protocol p, unsigned n, unsigned t, const char *
     uint32_t idx[MAXN];
     for (unsigned i = 0; i < n; i++) idx[i] = i + 1;
     uint8_t got[32];
-    KPT_ST(kp_share_combine(got, c, idx + (n - t), (const uint8_t(*)[32])(opened + (n - t)), t), KP_OK);
+    KPT_ST(kpt_combine_u32(got, c, idx + (n - t), (const uint8_t(*)[32])(opened + (n - t)), t), KP_OK);
     cr_assert_arr_eq(got, secret, 32);
     if (t > 2) {
-        KPT_ST(kp_share_combine(got, c, idx, (const uint8_t(*)[32])opened, t - 1), KP_OK);
+        KPT_ST(kpt_combine_u32(got, c, idx, (const uint8_t(*)[32])opened, t - 1), KP_OK);
         cr_assert(memcmp(got, secret, 32) != 0);
     }
 
@@ -1063,4 +1063,88 @@ Test(import, signer_id_over_256_bytes_is_refused)
         free(id);
         cr_assert_eq(st, len <= 256 ? KP_OK : KP_ERR_BASE64, "a signerId of %zu bytes: %s", len, kp_status_name(st));
     }
+}
+
+/* ------------------------------------------------------------ Dfns' own import requests */
+
+/* tests/vectors/dfns-trusted-dealer.generated.json: 20 import requests made by Dfns'
+ * build_key_import_request. Every signer opens its share with its secret through
+ * kp_import_open_share (checking it against public_shares), gets publicKey, and the shares
+ * interpolate to privateKey. Then keyport prepares its own request for the same signers and key,
+ * which the signers open the same way. */
+static void open_all(cJSON *e, const char *req_text, size_t req_len, const char *id)
+{
+    kp_signers *sg = NULL;
+    kp_import_request *req = NULL;
+    char *signers = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(e, "signers"));
+    cJSON *secrets = cJSON_GetObjectItemCaseSensitive(e, "signerSecrets");
+    kp_curve c;
+    KPT_ST(kp_curve_from_name(&c, kpt_jstr(e, "curve")), KP_OK);
+    unsigned t = (unsigned)cJSON_GetObjectItemCaseSensitive(e, "minSigners")->valueint;
+    uint8_t want[32], pubwant[33], got[32];
+    size_t publen_want = strlen(kpt_jstr(e, "publicKey")) / 2;
+    kpt_unhex(want, 32, kpt_jstr(e, "privateKey"));
+    kpt_unhex(pubwant, publen_want, kpt_jstr(e, "publicKey"));
+    KPT_ST(kp_signers_parse(ctx, &sg, signers, strlen(signers), NULL), KP_OK);
+    KPT_ST(kp_import_request_parse(&req, req_text, req_len), KP_OK);
+    size_t n = kp_import_request_count(req);
+    cr_assert_eq(n, kp_signers_count(sg), "%s", id);
+    uint8_t shares[KP_MAX_SIGNERS][32];
+    uint32_t idx[KP_MAX_SIGNERS];
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *ct;
+        size_t ctlen, publen = 0;
+        uint8_t dk[32], pub[33];
+        const char *sid = kp_import_request_share(req, i, &ct, &ctlen);
+        cr_assert_str_eq(sid, kp_signers_get(sg, i, NULL), "%s: share %zu is not for the %zu-th sorted signer", id, i, i);
+        kpt_unhex(dk, 32, kpt_jstr(secrets, sid));
+        kp_status st = kp_import_open_share(ctx, shares[i], pub, &publen, dk, c, (unsigned)i + 1, (unsigned)n, t, ct, ctlen);
+        cr_assert_eq(st, KP_OK, "%s: signer %s: %s: %s", id, sid, kp_status_name(st), kp_error_detail());
+        cr_assert_eq(publen, publen_want);
+        cr_assert_arr_eq(pub, pubwant, publen, "%s: group key", id);
+        idx[i] = (uint32_t)i + 1;
+    }
+    KPT_ST(kpt_combine_u32(got, c, idx, (const uint8_t(*)[32])shares, t), KP_OK);
+    cr_assert_arr_eq(got, want, 32, "%s: the first t shares", id);
+    KPT_ST(kpt_combine_u32(got, c, idx + (n - t), (const uint8_t(*)[32])(shares + (n - t)), t), KP_OK);
+    cr_assert_arr_eq(got, want, 32, "%s: the last t shares", id);
+    kp_memzero(shares, sizeof shares);
+    kp_import_request_free(req);
+    kp_signers_free(sg);
+    free(signers);
+}
+
+Test(import, dfns_generated_requests_all_20)
+{
+    cJSON *doc = kpt_load_json("dfns-trusted-dealer.generated.json");
+    cJSON *e;
+    int count = 0;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "import")) {
+        const char *id = kpt_jstr(e, "id");
+        char *req = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(e, "request"));
+        open_all(e, req, strlen(req), id);
+        free(req);
+        /* keyport's own request for the same signers and key */
+        kp_signers *sg = NULL;
+        char *signers = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(e, "signers"));
+        KPT_ST(kp_signers_parse(ctx, &sg, signers, strlen(signers), NULL), KP_OK);
+        kp_curve c;
+        kp_protocol p;
+        uint8_t key[32];
+        KPT_ST(kp_curve_from_name(&c, kpt_jstr(e, "curve")), KP_OK);
+        KPT_ST(kp_protocol_from_name(&p, kpt_jstr(e, "protocol")), KP_OK);
+        kpt_unhex(key, 32, kpt_jstr(e, "privateKey"));
+        kp_buf out;
+        kp_buf_init(&out, 0);
+        KPT_ST(kp_import_prepare(ctx, &out, sg, c, p, (unsigned)cJSON_GetObjectItemCaseSensitive(e, "minSigners")->valueint,
+                                 NULL, key),
+               KP_OK);
+        open_all(e, (const char *)out.data, out.len, id);
+        kp_buf_release(&out);
+        kp_signers_free(sg);
+        free(signers);
+        count++;
+    }
+    cr_assert_eq(count, 20);
+    cJSON_Delete(doc);
 }

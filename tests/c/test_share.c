@@ -17,7 +17,7 @@ static kp_status combine_mask(uint8_t out[32], kp_curve c, const uint8_t (*share
             idx[k] = i + 1;
             memcpy(sub[k++], shares[i], 32);
         }
-    return kp_share_combine(out, c, idx, (const uint8_t(*)[32])sub, k);
+    return kpt_combine_u32(out, c, idx, (const uint8_t(*)[32])sub, k);
 }
 
 /* For n = 2..7 and every t in 2..n: every subset of at least t shares gives the secret
@@ -69,7 +69,7 @@ Test(share, combine_ignores_order)
         memcpy(sub[0], shares[4], 32);
         memcpy(sub[1], shares[1], 32);
         memcpy(sub[2], shares[3], 32);
-        KPT_ST(kp_share_combine(got, c, idx, (const uint8_t(*)[32])sub, 3), KP_OK);
+        KPT_ST(kpt_combine_u32(got, c, idx, (const uint8_t(*)[32])sub, 3), KP_OK);
         cr_assert_arr_eq(got, secret, 32);
     }
 }
@@ -87,14 +87,14 @@ Test(share, max_signers)
         for (int ti = 0; ti < 2; ti++) {
             kpt_random_scalar(secret, c);
             KPT_ST(kp_share_split(ctx, shares, c, ts[ti], KP_MAX_SIGNERS, secret), KP_OK);
-            KPT_ST(kp_share_combine(got, c, idx, (const uint8_t(*)[32])shares, KP_MAX_SIGNERS), KP_OK);
+            KPT_ST(kpt_combine_u32(got, c, idx, (const uint8_t(*)[32])shares, KP_MAX_SIGNERS), KP_OK);
             cr_assert_arr_eq(got, secret, 32);
             /* the last t shares */
             size_t off = KP_MAX_SIGNERS - ts[ti];
-            KPT_ST(kp_share_combine(got, c, idx + off, (const uint8_t(*)[32])(shares + off), ts[ti]), KP_OK);
+            KPT_ST(kpt_combine_u32(got, c, idx + off, (const uint8_t(*)[32])(shares + off), ts[ti]), KP_OK);
             cr_assert_arr_eq(got, secret, 32);
             if (ts[ti] > 2) {
-                KPT_ST(kp_share_combine(got, c, idx + 1, (const uint8_t(*)[32])(shares + 1), ts[ti] - 1), KP_OK);
+                KPT_ST(kpt_combine_u32(got, c, idx + 1, (const uint8_t(*)[32])(shares + 1), ts[ti] - 1), KP_OK);
                 cr_assert(memcmp(got, secret, 32) != 0);
             }
         }
@@ -164,7 +164,7 @@ static void frost_kat(const char *file, kp_curve c, int little_endian)
                 ii[m] = idx[i];
                 memcpy(ss[m++], shares[i], 32);
             }
-        KPT_ST(kp_share_combine(got, c, ii, (const uint8_t(*)[32])ss, m), KP_OK);
+        KPT_ST(kpt_combine_u32(got, c, ii, (const uint8_t(*)[32])ss, m), KP_OK);
         cr_assert_arr_eq(got, secret, 32, "%s shares %#x", file, mask);
     }
     size_t len = 0;
@@ -205,17 +205,17 @@ Test(share, combine_errors)
     KPT_ST(kp_share_split(ctx, shares, KP_CURVE_ED25519, 2, 3, secret), KP_OK);
     uint32_t dup[2] = {2, 2}, zero_idx[2] = {0, 1}, ok_idx[3] = {1, 2, 3};
     memset(got, 0xaa, 32);
-    KPT_ST(kp_share_combine(got, KP_CURVE_ED25519, dup, (const uint8_t(*)[32])shares, 2), KP_ERR_DUPLICATE);
+    KPT_ST(kpt_combine_u32(got, KP_CURVE_ED25519, dup, (const uint8_t(*)[32])shares, 2), KP_ERR_DUPLICATE);
     cr_assert(kpt_is_zero(got, 32), "output not zeroed on failure");
-    KPT_ST(kp_share_combine(got, KP_CURVE_ED25519, zero_idx, (const uint8_t(*)[32])shares, 2), KP_ERR_FORMAT);
-    KPT_ST(kp_share_combine(got, KP_CURVE_ED25519, ok_idx, (const uint8_t(*)[32])shares, 0), KP_ERR_THRESHOLD);
-    KPT_ST(kp_share_combine(got, KP_CURVE_ED25519, ok_idx, (const uint8_t(*)[32])shares, KP_MAX_SIGNERS + 1),
+    KPT_ST(kpt_combine_u32(got, KP_CURVE_ED25519, zero_idx, (const uint8_t(*)[32])shares, 2), KP_ERR_SCALAR);
+    KPT_ST(kpt_combine_u32(got, KP_CURVE_ED25519, ok_idx, (const uint8_t(*)[32])shares, 0), KP_ERR_THRESHOLD);
+    KPT_ST(kpt_combine_u32(got, KP_CURVE_ED25519, ok_idx, (const uint8_t(*)[32])shares, KP_MAX_SIGNERS + 1),
            KP_ERR_THRESHOLD);
-    KPT_ST(kp_share_combine(got, (kp_curve)7, ok_idx, (const uint8_t(*)[32])shares, 2), KP_ERR_CURVE);
+    KPT_ST(kpt_combine_u32(got, (kp_curve)7, ok_idx, (const uint8_t(*)[32])shares, 2), KP_ERR_CURVE);
     /* a share value not below the order */
     kpt_order(n, KP_CURVE_ED25519);
     memcpy(shares[1], n, 32);
     memset(got, 0xaa, 32);
-    KPT_ST(kp_share_combine(got, KP_CURVE_ED25519, ok_idx, (const uint8_t(*)[32])shares, 3), KP_ERR_SCALAR);
+    KPT_ST(kpt_combine_u32(got, KP_CURVE_ED25519, ok_idx, (const uint8_t(*)[32])shares, 3), KP_ERR_SCALAR);
     cr_assert(kpt_is_zero(got, 32));
 }

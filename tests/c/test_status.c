@@ -58,7 +58,7 @@ Test(status, ok_is_zero_and_families_hold)
 
 Test(status, unknown_numbers)
 {
-    static const int unknown[] = {-1, 5, 9, 17, 26, 33, 39, 46, 99, 1000, 0x7fffffff, -0x7fffffff};
+    static const int unknown[] = {-1, 5, 9, 17, 26, 34, 39, 46, 99, 1000, 0x7fffffff, -0x7fffffff};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         kp_status st = (kp_status)unknown[i];
         cr_assert_str_eq(kp_strerror(st), "unknown status", "kp_strerror(%d)", unknown[i]);
@@ -93,4 +93,53 @@ Test(status, size_functions_equal_the_macros)
     cr_assert_eq(kp_context_file_bytes(), 102);
     cr_assert_eq(kp_max_input_bytes(), KP_MAX_INPUT_BYTES);
     cr_assert_eq(kp_max_input_bytes(), 1u << 20);
+}
+
+/* Issue 7.7: kp_fail(…, kp_error_detail()) passed the detail buffer to the call that writes it,
+ * and the reason was lost. Wrapped messages keep both the place and the reason. */
+Test(status, a_wrapped_detail_keeps_its_reason)
+{
+    kp_ctx *c = NULL;
+    cr_assert_eq(kp_ctx_new(&c), KP_OK);
+    /* policy.c: "operator N: <why the name is refused>" */
+    kp_policy_member m = {"bad\x01name", {0}};
+    unsigned q[KP_ACTION_COUNT] = {1, 1, 1};
+    kp_buf out;
+    kp_buf_init(&out, 0);
+    cr_assert_eq(kp_policy_write(&out, "p", &m, 1, q), KP_ERR_POLICY);
+    cr_assert_not_null(strstr(kp_error_detail(), "operator 1: "), "%s", kp_error_detail());
+    cr_assert_not_null(strstr(kp_error_detail(), "must not contain control characters"), "%s", kp_error_detail());
+    /* import.c: "signers[0].encryptionKey (signer …): <why the key is refused>" */
+    static const char signers[] =
+        "{\"clusters\":[{\"clusterId\":\"c\",\"signers\":[{\"signerId\":\"AAEC\",\"encryptionKey\":"
+        "\"AgJ4vmZ++dy7rFWgYpXOhwsHApv82y3OKNlZ8oFbFvgXmA==\"}]}]}";
+    kp_signers *s = NULL;
+    cr_assert_eq(kp_signers_parse(c, &s, signers, strlen(signers), NULL), KP_ERR_ENCRYPTION_KEY);
+    cr_assert_not_null(strstr(kp_error_detail(), "signers[0].encryptionKey (signer AAEC): "), "%s", kp_error_detail());
+    cr_assert_not_null(strstr(kp_error_detail(), "must start with the byte 0x01, not 0x02"), "%s", kp_error_detail());
+    kp_buf_release(&out);
+    kp_ctx_free(c);
+}
+
+/* Issue 7.7: an output buffer of exactly the decoded size is enough (it was refused). */
+Test(status, base64_decode_into_an_exact_buffer)
+{
+    uint8_t in[34], out[34];
+    for (size_t n = 1; n <= 34; n++) {
+        for (size_t i = 0; i < n; i++) in[i] = (uint8_t)(i * 37 + n);
+        kp_buf b;
+        kp_buf_init(&b, 0);
+        for (int url = 0; url <= 1; url++) {
+            kp_buf_reset(&b);
+            cr_assert_eq(kp_buf_addb64(&b, in, n, url), KP_OK);
+            size_t got = 0;
+            cr_assert_eq(kp_base64_decode(out, n, &got, (const char *)b.data, b.len, url), KP_OK,
+                         "%zu bytes (url %d) into %zu: %s", n, url, n, kp_error_detail());
+            cr_assert_eq(got, n);
+            cr_assert(memcmp(out, in, n) == 0);
+            cr_assert_eq(kp_base64_decode(out, n - 1, &got, (const char *)b.data, b.len, url), KP_ERR_TOO_LARGE,
+                         "%zu bytes (url %d) into %zu", n, url, n - 1);
+        }
+        kp_buf_release(&b);
+    }
 }

@@ -122,12 +122,15 @@ static void sharing(kp_ctx *ctx)
     for (size_t ci = 0; ci < 3; ci++) {
         kp_curve c = CURVES[ci];
         uint8_t key[32], shares[N][32], got[32];
-        uint32_t idx[T] = {2, 4, 5};
+        uint8_t idx[T][32] = {{0}};
         uint8_t pick[T][32];
+        idx[0][31] = 2;
+        idx[1][31] = 4;
+        idx[2][31] = 5;
         ok(kp_scalar_random(key, c), "kp_scalar_random");
         ok(kp_share_split(ctx, shares, c, T, N, key), "kp_share_split");
-        for (int i = 0; i < T; i++) memcpy(pick[i], shares[idx[i] - 1], 32);
-        ok(kp_share_combine(got, c, idx, (const uint8_t (*)[32])pick, T), "kp_share_combine");
+        for (int i = 0; i < T; i++) memcpy(pick[i], shares[idx[i][31] - 1], 32);
+        ok(kp_share_combine(got, c, (const uint8_t (*)[32])idx, (const uint8_t (*)[32])pick, T), "kp_share_combine");
         /* VSS: deal (random polynomial), check each share against the commitments */
         uint8_t vshares[N][32], comm[T * 33], pub[33];
         ok(kp_vss_deal(ctx, vshares, comm, c, T, N), "kp_vss_deal");
@@ -203,7 +206,9 @@ static void export_paths(kp_ctx *ctx)
         ok(kp_share_split(ctx, shares, c, T, N, key), "kp_share_split");
         for (size_t i = 0; i < N; i++) {
             kp_buf_init(&cts[i], 0);
-            ok(kp_export_seal_share(ctx, &cts[i], ek, c, (uint32_t)i + 1, shares[i]), "kp_export_seal_share");
+            uint8_t x[32] = {0};
+            x[31] = (uint8_t)(i + 1); /* the share's index, as kp_share_split numbers them */
+            ok(kp_export_seal_share(ctx, &cts[i], ek, c, x, shares[i]), "kp_export_seal_share");
             PUBLIC(cts[i].data, cts[i].len);
             ss[i].signer_id = ids[i];
             ss[i].signer_id_len = (size_t)snprintf((char *)ids[i], sizeof ids[i], "signer-%zu", i + 1);

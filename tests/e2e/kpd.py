@@ -382,10 +382,10 @@ class Keyport:
         return self.ok("import", "prepare", "--signers", sig, "--curve", curve, "--protocol", protocol,
                        "--key-file", key, "--min-signers", min_signers, "--name", name).out.strip()
 
-    def export_init(self, name: str = "ctx", delete: bool = True) -> tuple[Path, bytes]:
+    def export_init(self, name: str = "ctx", delete: bool = True, schemes: str | None = None) -> tuple[Path, bytes]:
         pf = self.write(f"{name}.pass", PASSPHRASE)
         ctx = self.dir / f"{name}.kpx"
-        extra = [] if delete else ["--no-delete"]
+        extra = ([] if delete else ["--no-delete"]) + ([] if schemes is None else ["--schemes", schemes])
         r = self.ok("export", "init", "--context", ctx, "--passphrase-file", pf, "--kdf", "interactive", *extra)
         return ctx, r.out.strip()
 

@@ -100,6 +100,33 @@ def test_import_export_recover(shared, keyport, export_ctx, protocol, curve):
     assert all(e["publicKey"] == pub.hex() for e in mine)
 
 
+@pytest.mark.parametrize("curve", ["secp256k1", "stark"])
+def test_cggmp24_keys_export(shared, keyport, curve):
+    """Issue 7.6: a CGGMP24 key exports, with a request that lists CGGMP24 (--schemes) and with the
+    default one that Dfns' published client parses (CGGMP21 only: the same shares)."""
+    signers = shared.get("/signers").body
+    for n, schemes in enumerate(["CGGMP24/" + curve, None]):
+        tag = f"c24-{curve}-{n}"
+        body = keyport.import_prepare(signers, curve, "CGGMP24", kpd.KEYS[curve], name=tag, tag=tag)
+        a = shared.import_key(body)
+        assert a.status == 200, a.describe()
+        assert a.json["protocol"] == "CGGMP24"
+        ctx, request = keyport.export_init(tag, delete=False, schemes=schemes)
+        listed = [(s["protocol"], s["curve"]) for s in json.loads(request)["supportedSchemes"]]
+        assert (("CGGMP24", curve) in listed) == (schemes is not None)
+        e = shared.export_key(a.json["id"], request)
+        assert e.status == 200, e.describe()
+        assert W.parse_json_strict(e.body)["protocol"] == "CGGMP24"
+        got = keyport.export_recover(ctx, e.body, tag=tag)
+        assert got["privateKey"] == kpd.KEYS[curve] and got["protocol"] == "CGGMP24" and got["culprits"] == []
+    # a request that lists neither name for the curve is still refused
+    body = keyport.import_prepare(signers, curve, "CGGMP24", kpd.KEYS[curve], name="c24-none", tag=f"c24-none-{curve}")
+    k = shared.import_key(body).json
+    ctx, request = keyport.export_init(f"c24-none-{curve}", delete=False, schemes="FROST/ed25519")
+    e = shared.export_key(k["id"], request)
+    assert e.status == 400 and "supportedSchemes" in e.message, e.describe()
+
+
 def test_export_without_delete_keeps_the_key_active(shared, keyport):
     signers = shared.get("/signers").body
     body = keyport.import_prepare(signers, "secp256k1", "FROST_BITCOIN", kpd.KEYS["secp256k1"], tag="nodelete")

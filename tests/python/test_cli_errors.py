@@ -350,7 +350,6 @@ def _response_spoilers(case: H.ExportCase) -> dict[str, str | bytes]:
         "minSigners-missing": _resp(case, minSigners=_DELETE),
         "no-shares": _resp(case, encryptedKeyShares=[]),
         "shares-not-list": _resp(case, encryptedKeyShares={"a": 1}),
-        "duplicate-signerId": json.dumps(dup, separators=(",", ":")),
         "signerId-bad-base64": json.dumps(badid, separators=(",", ":")),
         "curve-unknown": _resp(case, curve="p256"),
         "curve-missing": _resp(case, curve=_DELETE),
@@ -371,7 +370,7 @@ def _response_spoilers(case: H.ExportCase) -> dict[str, str | bytes]:
 _SPOILER_NAMES = [
     "malformed", "truncated", "truncated-last-byte", "empty", "not-an-object", "trailing-data",
     "duplicate-key", "minSigners-1", "minSigners-0", "minSigners-negative", "minSigners-string",
-    "minSigners-fraction", "minSigners-missing", "no-shares", "shares-not-list", "duplicate-signerId",
+    "minSigners-fraction", "minSigners-missing", "no-shares", "shares-not-list",
     "signerId-bad-base64", "curve-unknown", "curve-missing", "protocol-unknown", "scheme-mismatch",
     "publicKey-bad-hex", "publicKey-short", "publicKey-uncompressed-prefix", "publicKey-off-curve",
     "publicKey-missing", "too-many-shares", "over-1MiB",

@@ -64,7 +64,7 @@ class Lib:
                                             POINTER(c_uint8), c_int, c_uint, c_uint, c_uint,
                                             POINTER(c_uint8), c_size_t]
         so.kp_import_open_share.restype = c_int
-        so.kp_export_seal_share.argtypes = [c_void_p, POINTER(KpBuf), POINTER(c_uint8), c_int, c_uint32,
+        so.kp_export_seal_share.argtypes = [c_void_p, POINTER(KpBuf), POINTER(c_uint8), c_int, POINTER(c_uint8),
                                             POINTER(c_uint8)]
         so.kp_export_seal_share.restype = c_int
         self.misuse: list[str] = []
@@ -99,8 +99,8 @@ class Lib:
         buf = KpBuf()
         self.so.kp_buf_init(byref(buf), 0)
         try:
-            st = self.so.kp_export_seal_share(self.ctx, byref(buf), Bytes33(*ek), CURVE_IDS[c.name], index,
-                                              Bytes32(*share.to_bytes(32, "big")))
+            st = self.so.kp_export_seal_share(self.ctx, byref(buf), Bytes33(*ek), CURVE_IDS[c.name],
+                                              Bytes32(*index.to_bytes(32, "big")), Bytes32(*share.to_bytes(32, "big")))
             assert st == KP_OK, f"kp_export_seal_share: {st} {self.detail()}"
             return ctypes.string_at(buf.data, buf.len)
         finally:
@@ -211,7 +211,8 @@ def test_export_seal_share_opens_in_python(lib, c):
     rng = random.Random("ctypes-seal-" + c.name)
     r = W.Recipient.random(rng)
     eph = set()
-    for index in (1, 7, 2**32 - 1):
+    # whole-scalar indices (WIRE.md §2): small, >= 2^32, and random full-size ones
+    for index in (1, 7, 2**32 - 1, 2**32, c.random_scalar(rng), c.order - 1):
         share = c.random_scalar(rng)
         ct = lib.export_seal_share(r.ek, c, index, share)
         want = W.export_plaintext(c, index, share)
@@ -220,7 +221,7 @@ def test_export_seal_share_opens_in_python(lib, c):
             assert len(ct) == 281
         assert r.open(ct) == want
         eph.add(ct[-33:])
-    assert len(eph) == 3, "a fresh ephemeral key per share"
+    assert len(eph) == 6, "a fresh ephemeral key per share"
 
 
 # --------------------------------------------------------------------------- small cross-checks
