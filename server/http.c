@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -173,8 +174,18 @@ void ks_reply_err(ks_req *r, const ks_err *e)
     ks_reply_error(r, e->status >= 400 ? e->status : 500, e->msg);
 }
 
+/* Once per process: secrets held in memory that could not be locked may reach swap. */
+static void warn_unlocked_once(void)
+{
+    static atomic_int warned;
+    if (kp_secure_unlocked_count() > 0 && atomic_exchange(&warned, 1) == 0)
+        ks_log("warning: secret buffers could not be locked in memory (the lock limit, ulimit -l, was reached), "
+               "so they may be written to swap; raise the limit for this user");
+}
+
 static enum MHD_Result send_answer(ks_req *r)
 {
+    warn_unlocked_once();
     if (r->status == 0) ks_reply_error(r, 500, "the server gave no answer (internal error)");
     struct MHD_Response *resp = MHD_create_response_from_buffer(r->out.len, r->out.data, MHD_RESPMEM_MUST_COPY);
     if (resp == NULL) return MHD_NO;

@@ -92,8 +92,14 @@ KP_API void kp_ctx_set_illegal_callback(kp_ctx *ctx, void (*fn)(const char *msg,
 /* ---------------------------------------------------------------- secret memory */
 
 /** Allocates `len` bytes of locked memory with guard pages, excluded from core dumps.
- *  Returns NULL on failure. The memory is wiped by kp_secure_free. */
+ *  Returns NULL on failure. The memory is wiped by kp_secure_free. When the memory cannot be
+ *  locked (the process's lock limit, RLIMIT_MEMLOCK or `ulimit -l`, is reached) the allocation
+ *  still succeeds, and is counted by kp_secure_unlocked_count: check it and tell the user.
+ *  Thread-safe. */
 KP_API void *kp_secure_alloc(size_t len);
+/** How many kp_secure_alloc allocations so far (in this process) could not be locked in memory,
+ *  so that they may be written to swap: 0 if every one is locked. Thread-safe. */
+KP_API size_t kp_secure_unlocked_count(void);
 /** Wipes and frees memory from kp_secure_alloc. NULL is a no-op. */
 KP_API void kp_secure_free(void *p);
 /** Wipes `len` bytes; never optimized away. */
