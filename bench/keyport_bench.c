@@ -10,10 +10,20 @@
  * and prints, next to each full operation, the floor: how many per second the curve operations
  * that one call cannot avoid would allow, from the timings of the same run:
  *   import_prepare: n·base_mul(curve) + n·base_mul(secp256k1) + n·ecdh  (public shares, and per
- *                   envelope the ephemeral E = e·G and the shared point e·K)
+ *                   envelope the ephemeral E = e·G and the shared point e·K); for stark the
+ *                   public shares take t·base_mul and (n-1)(t-1) point additions, which the
+ *                   floor does not count (each is about 1/40 of a base multiplication)
  *   export_recover: n·ecdh + 1·base_mul(curve)                         (opening n envelopes, and
  *                   the final secret·G == publicKey check)
  * ratio = floor_per_s / per_s: how many times slower than the floor a call is (1.0 is ideal).
+ * Each floor line carries "floor": the count it is made of.
+ * For stark it also times the variable-base multiplication (mul) and, as the reference the
+ * speed is judged by, OpenSSL's generic EC code on the same curve (base_mul_openssl,
+ * mul_openssl: what keyport used before its own Stark arithmetic), with vs_openssl = per_s /
+ * the OpenSSL per_s.
+ * --threads N adds bulk lines: import preparation and export recovery over many keys on N
+ * threads at once (each thread its own keys, one shared context), beside the same on 1 thread
+ * in the same run, and scaling = per_s(N) / per_s(1).
  *
  * Then the worst cases of robust recovery, 64 shares, each timed as single calls (the fastest of
  * 3, 1 with --quick) beside the floor of opening 64 envelopes (64·ecdh + 1·base_mul), in wall and
@@ -29,12 +39,18 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <openssl/bn.h>
+#include <openssl/ec.h>
 
 #include "curve.h"
 #include "field.h"
@@ -554,6 +570,200 @@ static void breakdown_curve(const kp_ctx *ctx, kp_curve c, const uint8_t key[32]
     kp_memzero(&r, sizeof r);
 }
 
+/* ------------------------------------------------------------ stark: keyport's own code and OpenSSL's */
+
+struct mul_arg {
+    const kp_ctx *ctx;
+    const kp_curve_ops *ops;
+    kp_point points[POOL];
+    uint8_t scalars[POOL][32];
+    size_t i;
+    kp_point out;
+};
+
+static void run_mul(void *v)
+{
+    struct mul_arg *a = v;
+    size_t i = a->i++ & (POOL - 1);
+    check(a->ops->mul(a->ctx, &a->out, &a->points[i], a->scalars[i]), "mul");
+}
+
+/* OpenSSL's generic EC code on the Stark curve (cairo-lang parameters), as keyport used it
+ * before stark.c: a constant-time-flagged BIGNUM scalar, the affine result read back. */
+struct ossl_arg {
+    EC_GROUP *g;
+    EC_POINT *p, *r;
+    BIGNUM *k[POOL], *x, *y;
+    BN_CTX *bn;
+    size_t i;
+    int base;
+};
+
+static void run_ossl(void *v)
+{
+    struct ossl_arg *a = v;
+    BIGNUM *k = a->k[a->i++ & (POOL - 1)];
+    if (!EC_POINT_mul(a->g, a->r, a->base ? k : NULL, a->base ? NULL : a->p, a->base ? NULL : k, a->bn) ||
+        !EC_POINT_get_affine_coordinates(a->g, a->r, a->x, a->y, a->bn))
+        fail("OpenSSL failed on a Stark multiplication");
+}
+
+static void setup_ossl(struct ossl_arg *a, const uint8_t (*scalars)[32])
+{
+    BIGNUM *p = NULL, *b = NULL, *n = NULL, *gx = NULL, *gy = NULL, *one = BN_new();
+    EC_POINT *gen;
+    memset(a, 0, sizeof *a);
+    a->bn = BN_CTX_new();
+    if (one == NULL || a->bn == NULL || !BN_one(one) ||
+        !BN_hex2bn(&p, "0800000000000011000000000000000000000000000000000000000000000001") ||
+        !BN_hex2bn(&b, "06f21413efbe40de150e596d72f7a8c5609ad26c15c915c1f4cdfcb99cee9e89") ||
+        !BN_hex2bn(&n, "0800000000000010ffffffffffffffffb781126dcae7b2321e66a241adc64d2f") ||
+        !BN_hex2bn(&gx, "01ef15c18599971b7beced415a40f0c7deacfd9b0d1819e03d723d8bc943cfca") ||
+        !BN_hex2bn(&gy, "005668060aa49730b7be4801df46ec62de53ecd11abe43a32873000c36e8dc1f") ||
+        (a->g = EC_GROUP_new_curve_GFp(p, one, b, a->bn)) == NULL || (gen = EC_POINT_new(a->g)) == NULL ||
+        !EC_POINT_set_affine_coordinates(a->g, gen, gx, gy, a->bn) || !EC_GROUP_set_generator(a->g, gen, n, one))
+        fail("cannot set up the Stark curve in OpenSSL");
+    a->r = EC_POINT_new(a->g);
+    a->p = EC_POINT_new(a->g);
+    a->x = BN_new();
+    a->y = BN_new();
+    for (size_t i = 0; i < POOL; i++) {
+        a->k[i] = BN_bin2bn(scalars[i], 32, NULL);
+        if (a->k[i] == NULL) fail("OpenSSL: out of memory");
+        BN_set_flags(a->k[i], BN_FLG_CONSTTIME);
+    }
+    if (a->r == NULL || a->p == NULL || a->x == NULL || a->y == NULL ||
+        !EC_POINT_mul(a->g, a->p, a->k[0], NULL, NULL, a->bn))
+        fail("OpenSSL: out of memory");
+    EC_POINT_free(gen);
+    BN_free(p); BN_free(b); BN_free(n); BN_free(gx); BN_free(gy); BN_free(one);
+}
+
+static void free_ossl(struct ossl_arg *a)
+{
+    for (size_t i = 0; i < POOL; i++) BN_free(a->k[i]);
+    EC_POINT_free(a->p);
+    EC_POINT_free(a->r);
+    BN_free(a->x);
+    BN_free(a->y);
+    BN_CTX_free(a->bn);
+    EC_GROUP_free(a->g);
+}
+
+/* base_mul and mul on stark, each beside OpenSSL's, interleaved as the other jobs are */
+static void stark_vs_openssl(const kp_ctx *ctx, const struct base_mul_arg *bm)
+{
+    static struct mul_arg m;
+    static struct base_mul_arg b;
+    static struct ossl_arg ob, om;
+    b = *bm;
+    b.i = 0;
+    memset(&m, 0, sizeof m);
+    m.ctx = ctx;
+    m.ops = b.ops;
+    for (size_t i = 0; i < POOL; i++) {
+        check(kp_scalar_random(m.scalars[i], KP_CURVE_STARK), "kp_scalar_random");
+        check(b.ops->base_mul(ctx, &m.points[i], b.scalars[(i + 1) & (POOL - 1)]), "base_mul");
+    }
+    setup_ossl(&ob, (const uint8_t (*)[32])b.scalars);
+    ob.base = 1;
+    setup_ossl(&om, (const uint8_t (*)[32])m.scalars);
+    struct job jobs[4] = {
+        {run_base_mul, &b, 0, 0, 0}, {run_ossl, &ob, 0, 0, 0}, {run_mul, &m, 0, 0, 0}, {run_ossl, &om, 0, 0, 0}};
+    run_jobs(jobs, 4);
+    struct timing t[4];
+    for (int i = 0; i < 4; i++) t[i] = timing_of(&jobs[i]);
+    char extra[64];
+    print_simple("base_mul_openssl", KP_CURVE_STARK, t[1], "");
+    snprintf(extra, sizeof extra, ",\"vs_openssl\":%.2f", t[2].per_s / t[3].per_s);
+    print_simple("mul", KP_CURVE_STARK, t[2], extra);
+    print_simple("mul_openssl", KP_CURVE_STARK, t[3], "");
+    snprintf(extra, sizeof extra, ",\"vs_openssl\":%.2f", t[0].per_s / t[1].per_s);
+    print_simple("base_mul_vs_openssl", KP_CURVE_STARK, t[0], extra);
+    free_ossl(&ob);
+    free_ossl(&om);
+}
+
+/* ------------------------------------------------------------ bulk, on several threads */
+
+static atomic_int g_stop;
+
+struct bulk_worker {
+    pthread_t th;
+    struct import_arg im[4]; /* four keys per thread, in turn */
+    struct export_arg ex[4];
+    int export_side;
+    unsigned long iters;
+};
+
+static void *bulk_main(void *v)
+{
+    struct bulk_worker *w = v;
+    unsigned long n = 0;
+    while (!atomic_load_explicit(&g_stop, memory_order_relaxed)) {
+        if (w->export_side) run_export(&w->ex[n & 3]);
+        else run_import(&w->im[n & 3]);
+        n++;
+    }
+    w->iters = n;
+    return NULL;
+}
+
+/* Calls per second of import preparation (export_side 0) or export recovery (1) on k threads. */
+static double bulk_rate(struct bulk_worker *w, int k, int export_side)
+{
+    atomic_store(&g_stop, 0);
+    double t0 = now();
+    for (int i = 0; i < k; i++) {
+        w[i].export_side = export_side;
+        w[i].iters = 0;
+        if (pthread_create(&w[i].th, NULL, bulk_main, &w[i]) != 0) fail("cannot start a thread");
+    }
+    struct timespec ts = {(time_t)g_seconds, (long)((g_seconds - (double)(time_t)g_seconds) * 1e9)};
+    nanosleep(&ts, NULL);
+    atomic_store(&g_stop, 1);
+    unsigned long total = 0;
+    for (int i = 0; i < k; i++) {
+        pthread_join(w[i].th, NULL);
+        total += w[i].iters;
+    }
+    return (double)total / (now() - t0);
+}
+
+static void bulk(const kp_ctx *ctx, kp_curve c, const kp_signers *signers, int threads, uint64_t seed)
+{
+    struct bulk_worker *w = calloc((size_t)threads, sizeof *w);
+    if (w == NULL) fail("out of memory");
+    for (int i = 0; i < threads; i++)
+        for (int k = 0; k < 4; k++) {
+            struct import_arg *im = &w[i].im[k];
+            im->ctx = ctx;
+            im->signers = signers;
+            im->curve = c;
+            im->protocol = protocol_for(c);
+            fixed_key(im->key, c, seed + (uint64_t)(4 * i + k + 1));
+            kp_buf_init(&im->out, 0);
+            w[i].ex[k].ctx = ctx;
+            make_export(ctx, &w[i].ex[k], c, im->key);
+        }
+    for (int side = 0; side < 2; side++) {
+        double one = bulk_rate(w, 1, side), many = bulk_rate(w, threads, side);
+        printf("{\"op\":\"bulk_%s\",\"curve\":\"%s\",\"t\":%d,\"n\":%d,\"threads\":%d,\"keys\":%d,\"per_s\":%.1f,"
+               "\"per_s_1_thread\":%.1f,\"scaling\":%.2f,\"cores\":%ld}\n",
+               side ? "export_recover" : "import_prepare", kp_curve_name(c), BENCH_T, BENCH_N, threads, 4 * threads,
+               many, one, many / one, sysconf(_SC_NPROCESSORS_ONLN));
+        fflush(stdout);
+    }
+    for (int i = 0; i < threads; i++)
+        for (int k = 0; k < 4; k++) {
+            kp_memzero(w[i].im[k].key, 32);
+            kp_memzero(w[i].ex[k].context_secret, 32);
+            kp_buf_release(&w[i].im[k].out);
+            kp_buf_release(&w[i].ex[k].response);
+        }
+    free(w);
+}
+
 /* ------------------------------------------------------------ floors */
 
 /* A floor: so many base multiplications on the key's curve, secp256k1 base multiplications and
@@ -581,10 +791,13 @@ static double floor_per_s(const struct floor_terms *f, int cpu)
 static void print_vs_floor(const char *op, kp_curve c, struct timing t, const struct floor_terms *f)
 {
     double fl = floor_per_s(f, 0), fl_cpu = floor_per_s(f, 1);
+    char how[160];
+    snprintf(how, sizeof how, "%d base_mul(%s) + %d base_mul(secp256k1) + %d ecdh", f->n_bm, kp_curve_name(c),
+             f->n_secp_bm, f->n_ecdh);
     printf("{\"op\":\"%s\",\"curve\":\"%s\",\"t\":%d,\"n\":%d,\"per_s\":%.1f,\"floor_per_s\":%.1f,\"ratio\":%.3f,"
-           "\"iters\":%lu,\"cpu_share\":%.2f,\"cpu_ratio\":%.3f}\n",
+           "\"iters\":%lu,\"cpu_share\":%.2f,\"cpu_ratio\":%.3f,\"floor\":\"%s\"}\n",
            op, kp_curve_name(c), BENCH_T, BENCH_N, t.per_s, fl, fl / t.per_s, t.iters, t.cpu_share,
-           fl_cpu / t.cpu_per_s);
+           fl_cpu / t.cpu_per_s, how);
     fflush(stdout);
 }
 
@@ -694,7 +907,7 @@ static void bench_worst(const kp_ctx *ctx, kp_curve c, const uint8_t key[32], co
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: keyport-bench [--seconds S] [--quick] [--seed N] [--curve NAME] [--breakdown]\n"
+            "usage: keyport-bench [--seconds S] [--quick] [--seed N] [--curve NAME] [--breakdown] [--threads N]\n"
             "  --seconds S   time each measurement for at least S seconds (default %.2g)\n"
             "  --quick       a smoke run: --seconds %.2g\n"
             "  --seed N      seed of the fixed private keys (default 0x%" PRIx64 ")\n"
@@ -702,6 +915,8 @@ static void usage(FILE *f)
             "                of the floor are timed anyway\n"
             "  --breakdown   also time the envelope, the secure allocator, publicKey parsing, splitting,\n"
             "                robust recovery (kp_share_recover) and one field inversion\n"
+            "  --threads N   also bulk import preparation and export recovery over many keys on N threads,\n"
+            "                beside 1 thread, with the scaling (N from 1 to 64)\n"
             "Prints one JSON object per line: base_mul, ecdh, import_prepare and export_recover with\n"
             "per_s, and for the last two floor_per_s (from the bare curve operations) and\n"
             "ratio = floor_per_s / per_s.\n",
@@ -711,7 +926,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     uint64_t seed = DEFAULT_SEED;
-    int only = 0, breakdown = 0;
+    int only = 0, breakdown = 0, threads = 0;
     kp_ctx *ctx = NULL;
 
     for (int i = 1; i < argc; i++) {
@@ -739,6 +954,14 @@ int main(int argc, char **argv)
                 fprintf(stderr, "keyport-bench: --seed wants an unsigned 64-bit number, not \"%s\"\n", argv[i]);
                 return 2;
             }
+        } else if (strcmp(a, "--threads") == 0 && i + 1 < argc) {
+            errno = 0;
+            long v = strtol(argv[++i], &end, 10);
+            if (errno != 0 || *end != 0 || end == argv[i] || v < 1 || v > 64) {
+                fprintf(stderr, "keyport-bench: --threads wants a number of threads from 1 to 64, not \"%s\"\n", argv[i]);
+                return 2;
+            }
+            threads = (int)v;
         } else if (strcmp(a, "--curve") == 0 && i + 1 < argc) {
             kp_curve c;
             if (kp_curve_from_name(&c, argv[++i]) != KP_OK) {
@@ -818,11 +1041,14 @@ int main(int argc, char **argv)
         /* The floors, from the bare operations timed alongside: per call, n base multiplications
          * on the curve, and per envelope one secp256k1 base multiplication and one ECDH (import);
          * n ECDH and one base multiplication on the curve (export). */
-        struct floor_terms fi = {BENCH_N, &bm, BENCH_N, &secp_bm, BENCH_N, &ecdh};
+        /* stark's public shares: t base multiplications of the forward differences (curve.h) */
+        struct floor_terms fi = {c == KP_CURVE_STARK ? BENCH_T : BENCH_N, &bm, BENCH_N, &secp_bm, BENCH_N, &ecdh};
         struct floor_terms fe = {1, &bm, 0, &secp_bm, BENCH_N, &ecdh};
         print_vs_floor("import_prepare", c, timing_of(&jobs[J_IMPORT]), &fi);
         print_vs_floor("export_recover", c, timing_of(&jobs[J_EXPORT]), &fe);
 
+        if (c == KP_CURVE_STARK) stark_vs_openssl(ctx, &bm_arg);
+        if (threads > 0) bulk(ctx, c, signers, threads, seed);
         if (breakdown) breakdown_curve(ctx, c, im.key);
         bench_worst(ctx, c, im.key, &bm, &ecdh, g_seconds <= QUICK_SECONDS ? 1 : 3);
 

@@ -9,7 +9,11 @@ approval bundle, as in production. Prints one JSON object a line, for example
 {"op":"cluster_import","n":100,"concurrency":8,"per_s":…,"p50_ms":…,"p90_ms":…,"p99_ms":…}.
 Loopback only; bounded in count and time. It asserts nothing about time.
 
+--remote runs the 5 signers as separate `keyportd signer` processes; --signer-down (remote) stops
+one of them after the imports, so that the exports are answered by the 4 that are up.
+
 Usage: bench/load.py --keyportd build/server/keyportd [--n 100] [--concurrency 8] [--quick]
+                     [--remote] [--signer-down]
 """
 
 from __future__ import annotations
@@ -34,8 +38,9 @@ def percentile(xs: list[float], p: float) -> float:
     return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
 
 
-def report(op: str, n: int, conc: int, took: float, lat: list[float], failed: int) -> None:
-    print(json.dumps({"op": op, "n": n, "concurrency": conc, "failed": failed, "per_s": round(n / took, 1),
+def report(op: str, n: int, conc: int, took: float, lat: list[float], failed: int, mode: str) -> None:
+    print(json.dumps({"op": op, "signers": mode, "n": n, "concurrency": conc, "failed": failed,
+                      "per_s": round(n / took, 1),
                       "p50_ms": round(1000 * percentile(lat, 50), 1), "p90_ms": round(1000 * percentile(lat, 90), 1),
                       "p99_ms": round(1000 * percentile(lat, 99), 1)}), flush=True)
 
@@ -46,7 +51,11 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=100)
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--quick", action="store_true", help="a smoke run: 10 requests of each kind")
+    ap.add_argument("--remote", action="store_true", help="5 signer processes instead of embedded signers")
+    ap.add_argument("--signer-down", action="store_true", help="remote, and one signer stopped before the exports")
     a = ap.parse_args()
+    a.remote = a.remote or a.signer_down
+    mode = "remote, 1 of 5 down" if a.signer_down else "remote" if a.remote else "embedded"
     n = 10 if a.quick else max(1, min(a.n, 2000))
     rng = random.Random(7)
     with tempfile.TemporaryDirectory(prefix="keyport-load-") as tmp:
@@ -56,7 +65,14 @@ def main() -> int:
         cred = kpd.Credential("load-ed25519")
         creds = folder / "credentials.json"
         creds.write_text(json.dumps([cred.entry()]))
-        cluster = kpd.Cluster(a.keyportd, folder / "data", ["--policy", str(team.policy_path), "--credentials", str(creds)])
+        remote, args = [], ["--policy", str(team.policy_path), "--credentials", str(creds)]
+        if a.remote:
+            for i in range(5):
+                secret = folder / f"signer-{i}.secret"
+                secret.write_text(f"{rng.getrandbits(256):064x}\n")
+                remote.append(kpd.RemoteSigner(a.keyportd, folder / f"signer-{i}", secret).start())
+                args += ["--signer-url", remote[i].url, "--signer-secret-file", str(secret)]
+        cluster = kpd.Cluster(a.keyportd, folder / "data", args, signers=None if a.remote else 5)
         cluster.start()
         try:
             client = kpd.Client(cluster, cred, team)
@@ -74,7 +90,9 @@ def main() -> int:
                 imports = list(pool.map(lambda b: timed(client.import_key, b), bodies, timeout=600))
             took = time.perf_counter() - start
             ok = [ans.json["id"] for ans, _ in imports if ans.status == 200]
-            report("cluster_import", n, a.concurrency, took, [t for _, t in imports], n - len(ok))
+            report("cluster_import", n, a.concurrency, took, [t for _, t in imports], n - len(ok), mode)
+            if a.signer_down:
+                remote[2].stop()
 
             recipient = W.Recipient.random(rng)
             body = W.export_request(recipient.ek, True).encode()
@@ -83,10 +101,12 @@ def main() -> int:
                 exports = list(pool.map(lambda k: timed(lambda kid: client.export_key(kid, body), k), ok, timeout=600))
             took = time.perf_counter() - start
             failed = sum(1 for ans, _ in exports if ans.status != 200)
-            report("cluster_export", len(ok), a.concurrency, took, [t for _, t in exports], failed)
+            report("cluster_export", len(ok), a.concurrency, took, [t for _, t in exports], failed, mode)
             return 0 if failed == 0 and len(ok) == n else 1
         finally:
             cluster.stop()
+            for s in remote:
+                s.stop()
 
 
 if __name__ == "__main__":

@@ -120,5 +120,12 @@ int main(int argc, char **argv)
         code = kp_cli_usage("unknown command \"%s\"", argc > 2 && (strcmp(cmd, "export") == 0 || strcmp(cmd, "import") == 0)
                                                           ? sub : cmd);
     kp_ctx_free(ctx);
+    /* Once per run: secrets held in memory that could not be locked may have reached swap. */
+    size_t unlocked = kp_secure_unlocked_count();
+    if (unlocked > 0)
+        fprintf(stderr,
+                "keyport: warning: %zu secret buffer%s could not be locked in memory (the lock limit, ulimit -l, "
+                "was reached), so %s may have been written to swap; raise the limit for this user\n",
+                unlocked, unlocked == 1 ? "" : "s", unlocked == 1 ? "it" : "they");
     return code;
 }

@@ -138,7 +138,8 @@ static int server_seeds(const char *dir)
         "{\"commitments\":\"00\",\"share\":\"AAAA\"},{\"commitments\":\"00\",\"share\":\"AAAA\"}]}",
         "\x04{\"keyId\":\"key-1\"}", "\x05{\"keyId\":\"key-1\"}",
         "\x06{\"keyId\":\"key-1\",\"encryptionKey\":\"AQPdMvFwvVOVGx1hMk+qUiU9SyM3w4bvRReOUt/hu/1ZAQ==\"}",
-        "\x07" "1800000000.0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        "\x07{\"keyId\":\"key-1\"}",
+        "\x08" "1800000000.0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
     };
     int bad = 0;
     char name[32];

@@ -1,7 +1,7 @@
 /*
  * Fuzz target: the signer protocol as a signer reads it (server/signer.h), on a real signer in a
  * temporary folder, and the X-Keyport-Signer-Auth header it checks. The first byte picks the
- * operation (info, prepare-import, deal, prepare-keygen, commit, abort, export, or the header
+ * operation (info, prepare-import, deal, prepare-keygen, commit, abort, export, archive, or the header
  * check), the rest is the body. The oracle: the sanitizers, a status and a message on every
  * refusal, and answers that the strict reader accepts.
  */
@@ -35,7 +35,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     ks_err e = {0};
     (void)argc;
     (void)argv;
-    if (mkdtemp(dir) == NULL || ks_signer_open(&e, &signer, fuzz_ctx(), dir) != 0) {
+    /* the key that seals the signer's keys (from outside its folder in keyportd) */
+    static const uint8_t storage_key[32] = "fuzz storage key of 32 bytes ..";
+    if (mkdtemp(dir) == NULL || ks_signer_open(&e, &signer, fuzz_ctx(), dir, storage_key) != 0) {
         fprintf(stderr, "fuzz_signer_ops: cannot open a signer in %s: %s\n", dir, e.msg);
         abort();
     }
@@ -45,14 +47,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char *const ops[] = {"info", "prepare-import", "deal", "prepare-keygen", "commit", "abort", "export"};
+    static const char *const ops[] = {"info", "prepare-import", "deal", "prepare-keygen", "commit", "abort", "export",
+                                      "archive"};
     static const uint8_t secret[32] = "fuzz signer shared secret 32 b.";
     if (size < 1) return 0;
     const char *body = (const char *)data + 1;
     size_t len = size - 1;
     ks_err e = {0};
-    unsigned pick = data[0] % 8;
-    if (pick == 7) {
+    unsigned pick = data[0] % 9;
+    if (pick == 8) {
         /* the header is a C string: up to the first NUL */
         char header[200];
         size_t n = len < sizeof header - 1 ? len : sizeof header - 1;

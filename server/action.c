@@ -5,19 +5,17 @@
 
 #include "api.h"
 
-#define ACTION_TTL 300          /* a challenge and a user action token live 5 minutes */
-#define MAX_OUTSTANDING 4096    /* challenges, and tokens, waiting at once */
+#define ACTION_TTL 300        /* a challenge and a user action token live 5 minutes */
+#define TOKENS_PER_CRED 64    /* unused user action tokens of one credential at once */
+#define SPENT_PER_CRED 4096   /* answered challenges of one credential waiting to expire */
 #define CRED_ID_MAX 128
+#define PATH_MAX_BYTES 512
 
-struct ks_challenge {
-    ks_challenge *next;
-    char id[40];        /* challengeIdentifier */
-    char challenge[48]; /* base64url of 32 random bytes */
-    char method[8];
-    char *path;
-    uint8_t body_hash[32];
-    int64_t expires;
-};
+/* A challengeIdentifier is "ch-" and the base64url of: expiry (8 bytes, big-endian), 16 random
+ * bytes, the method (8 bytes, NUL-padded), SHA-256 of the payload, and the path (1 to 512 bytes).
+ * Its challenge is base64url(HMAC-SHA256(challenge_key, identifier)). */
+#define CH_HEAD (8 + 16 + 8 + 32)
+#define FAILED_RING 4096 /* challenges spent by a failed answer, most recent first out */
 
 struct ks_action_token {
     ks_action_token *next;
@@ -26,13 +24,23 @@ struct ks_action_token {
     char *path;
     uint8_t body_hash[32];
     int64_t expires;
-    char cred_id[CRED_ID_MAX + 1];
+    size_t cred; /* index into creds */
 };
 
-void ks_actions_init(ks_actions *a)
+struct ks_spent {
+    ks_spent *next;
+    uint8_t id_hash[32];
+    int64_t expires;
+    size_t cred;
+};
+
+int ks_actions_init(ks_actions *a)
 {
     memset(a, 0, sizeof *a);
     pthread_mutex_init(&a->lock, NULL);
+    if ((a->challenge_key = kp_secure_alloc(32)) == NULL || (a->failed = calloc(FAILED_RING, 32)) == NULL) return -1;
+    ks_random(a->challenge_key, 32);
+    return 0;
 }
 
 void ks_actions_free(ks_actions *a)
@@ -42,12 +50,6 @@ void ks_actions_free(ks_actions *a)
         free(a->creds[i].public_hex);
     }
     free(a->creds);
-    while (a->challenges != NULL) {
-        ks_challenge *c = a->challenges;
-        a->challenges = c->next;
-        free(c->path);
-        free(c);
-    }
     while (a->tokens != NULL) {
         ks_action_token *t = a->tokens;
         a->tokens = t->next;
@@ -55,6 +57,15 @@ void ks_actions_free(ks_actions *a)
         kp_memzero(t, sizeof *t);
         free(t);
     }
+    free(a->failed);
+    a->failed = NULL;
+    while (a->spent != NULL) {
+        ks_spent *x = a->spent;
+        a->spent = x->next;
+        free(x);
+    }
+    kp_secure_free(a->challenge_key);
+    a->challenge_key = NULL;
     pthread_mutex_destroy(&a->lock);
 }
 
@@ -136,31 +147,52 @@ done:
     return rc;
 }
 
-/* Drops expired challenges and tokens (lock held). */
+/* Drops expired tokens and spent challenges (lock held). */
 static void prune(ks_actions *a, int64_t now)
 {
-    for (ks_challenge **p = &a->challenges; *p != NULL;) {
-        if ((*p)->expires <= now) {
-            ks_challenge *c = *p;
-            *p = c->next;
-            free(c->path);
-            free(c);
-            a->nchallenges--;
-        } else {
-            p = &(*p)->next;
-        }
-    }
     for (ks_action_token **p = &a->tokens; *p != NULL;) {
         if ((*p)->expires <= now) {
             ks_action_token *t = *p;
             *p = t->next;
             free(t->path);
+            kp_memzero(t, sizeof *t);
             free(t);
-            a->ntokens--;
         } else {
             p = &(*p)->next;
         }
     }
+    for (ks_spent **p = &a->spent; *p != NULL;) {
+        if ((*p)->expires <= now) {
+            ks_spent *x = *p;
+            *p = x->next;
+            free(x);
+        } else {
+            p = &(*p)->next;
+        }
+    }
+}
+
+static void challenge_of(char out[48], const ks_actions *a, const char *id)
+{
+    uint8_t mac[32];
+    kp_buf b;
+    kp_buf_init(&b, 0);
+    kp_hmac_sha256(mac, a->challenge_key, 32, (const uint8_t *)id, strlen(id));
+    ks_buf_addb64url(&b, mac, sizeof mac);
+    snprintf(out, 48, "%s", b.data ? (const char *)b.data : "");
+    kp_buf_release(&b);
+}
+
+static void put_be64(uint8_t *p, int64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8) p[i] = (uint8_t)(v & 0xff);
+}
+
+static int64_t get_be64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v = v << 8 | p[i];
+    return (int64_t)v;
 }
 
 static int method_ok(const char *m)
@@ -184,8 +216,9 @@ int ks_action_init(ks_err *e, ks_actions *a, const uint8_t *body, size_t len, kp
         rc = ks_fail(e, 400, "%s: userActionHttpMethod must be POST, GET, PUT or DELETE", what);
         goto done;
     }
-    if (path[0] != '/' || strlen(path) > 512) {
-        rc = ks_fail(e, 400, "%s: userActionHttpPath must be a path beginning with '/' (at most 512 bytes)", what);
+    if (path[0] != '/' || strlen(path) > PATH_MAX_BYTES) {
+        rc = ks_fail(e, 400, "%s: userActionHttpPath must be a path beginning with '/' (at most %d bytes)", what,
+                     PATH_MAX_BYTES);
         goto done;
     }
     if (kind != NULL && strcmp(kind, "Api") != 0) {
@@ -196,45 +229,31 @@ int ks_action_init(ks_err *e, ks_actions *a, const uint8_t *body, size_t len, kp
         rc = ks_fail(e, 401, "no credentials are registered with this cluster (keyportd --credentials FILE)");
         goto done;
     }
-    ks_challenge *c = calloc(1, sizeof *c);
-    if (c == NULL || (c->path = strdup(path)) == NULL) {
-        free(c);
+    uint8_t raw[CH_HEAD + PATH_MAX_BYTES];
+    size_t plen = strlen(path);
+    memset(raw, 0, sizeof raw);
+    put_be64(raw, ks_now() + ACTION_TTL);
+    ks_random(raw + 8, 16);
+    memcpy(raw + 24, method, strlen(method));
+    kp_sha256(raw + 32, (const uint8_t *)payload, strlen(payload));
+    memcpy(raw + CH_HEAD, path, plen);
+    kp_buf id;
+    kp_buf_init(&id, 0);
+    char challenge[48];
+    if (kp_buf_addstr(&id, "ch-") != KP_OK || ks_buf_addb64url(&id, raw, CH_HEAD + plen) != KP_OK) {
+        kp_buf_release(&id);
         rc = ks_fail(e, 500, "out of memory");
         goto done;
     }
-    uint8_t raw[32];
-    kp_buf b;
-    kp_buf_init(&b, 0);
-    ks_random(raw, sizeof raw);
-    ks_buf_addb64url(&b, raw, sizeof raw);
-    snprintf(c->challenge, sizeof c->challenge, "%s", b.data ? (const char *)b.data : "");
-    kp_buf_release(&b);
-    ks_new_id(c->id, sizeof c->id, "ch-");
-    snprintf(c->method, sizeof c->method, "%s", method);
-    kp_sha256(c->body_hash, (const uint8_t *)payload, strlen(payload));
-    int64_t now = ks_now();
-    c->expires = now + ACTION_TTL;
-
-    pthread_mutex_lock(&a->lock);
-    prune(a, now);
-    if (a->nchallenges >= MAX_OUTSTANDING) {
-        pthread_mutex_unlock(&a->lock);
-        free(c->path);
-        free(c);
-        rc = ks_fail(e, 429, "too many user action challenges are waiting; try again in a few minutes");
-        goto done;
-    }
-    c->next = a->challenges;
-    a->challenges = c;
-    a->nchallenges++;
+    challenge_of(challenge, a, (const char *)id.data);
     if (ks_buf_addf(out, "{\"challenge\":\"%s\",\"challengeIdentifier\":\"%s\",\"allowCredentials\":{\"key\":[",
-                    c->challenge, c->id) != KP_OK)
+                    challenge, (const char *)id.data) != KP_OK)
         rc = ks_fail(e, 500, "out of memory");
+    kp_buf_release(&id);
     for (size_t i = 0; rc == 0 && i < a->ncreds; i++)
         if (kp_buf_addstr(out, i ? ",{\"type\":\"public-key\",\"id\":" : "{\"type\":\"public-key\",\"id\":") != KP_OK ||
             kp_buf_addjstr(out, a->creds[i].id, strlen(a->creds[i].id)) != KP_OK || kp_buf_addstr(out, "}") != KP_OK)
             rc = ks_fail(e, 500, "out of memory");
-    pthread_mutex_unlock(&a->lock);
     if (rc == 0 && kp_buf_addstr(out, "]},\"externalAuthenticationUrl\":\"\"}") != KP_OK) rc = ks_fail(e, 500, "out of memory");
 done:
     cJSON_Delete(j);
@@ -254,10 +273,10 @@ int ks_action_sign(ks_err *e, ks_actions *a, const uint8_t *body, size_t len, kp
     static const char what[] = "the body of POST /auth/action";
     cJSON *j = NULL, *cd = NULL;
     const char *chid, *kind, *cred_id, *client_b64, *sig_b64, *type, *challenge;
-    uint8_t *client = NULL, *sig = NULL;
-    size_t client_len = 0, sig_len = 0;
-    ks_challenge *c = NULL;
-    int rc;
+    uint8_t *client = NULL, *sig = NULL, *raw = NULL;
+    size_t client_len = 0, sig_len = 0, raw_len = 0;
+    uint8_t id_hash[32];
+    int rc, challenge_ok = 0;
     if ((rc = ks_json_parse(e, &j, what, (const char *)body, len)) != 0) return rc;
     const cJSON *ff = cJSON_GetObjectItemCaseSensitive(j, "firstFactor");
     const cJSON *ca = cJSON_GetObjectItemCaseSensitive(ff, "credentialAssertion");
@@ -280,25 +299,36 @@ int ks_action_sign(ks_err *e, ks_actions *a, const uint8_t *body, size_t len, kp
         goto done;
     }
 
-    /* the challenge is spent by this attempt, whatever its outcome */
+    /* the challenge: one this process made, unexpired */
     int64_t now = ks_now();
-    pthread_mutex_lock(&a->lock);
-    for (ks_challenge **p = &a->challenges; *p != NULL; p = &(*p)->next)
-        if (strcmp((*p)->id, chid) == 0) {
-            c = *p;
-            *p = c->next;
-            a->nchallenges--;
-            break;
-        }
-    const ks_cred *cred = NULL;
-    for (size_t i = 0; i < a->ncreds; i++)
-        if (strcmp(a->creds[i].id, cred_id) == 0) cred = &a->creds[i];
-    pthread_mutex_unlock(&a->lock);
-    if (c == NULL || c->expires <= now) {
-        rc = ks_fail(e, 401, "challengeIdentifier %.60s is unknown, used or expired: start again at POST /auth/action/init", chid);
+    char want[48];
+    if (strncmp(chid, "ch-", 3) != 0 || strlen(chid) > 1000 ||
+        ks_b64_decode(&raw, &raw_len, chid + 3, strlen(chid + 3), 1) != 0 || raw_len <= CH_HEAD ||
+        raw_len > CH_HEAD + PATH_MAX_BYTES || get_be64(raw) <= now) {
+        rc = ks_fail(e, 401, "challengeIdentifier %.60s is unknown, used or expired: start again at POST /auth/action/init",
+                     chid);
         goto done;
     }
-    if (cred == NULL) {
+    challenge_of(want, a, chid);
+    challenge_ok = 1;
+    kp_sha256(id_hash, (const uint8_t *)chid, strlen(chid));
+    /* a challenge is spent by its first answer, whatever the outcome */
+    int spent_before = 0;
+    pthread_mutex_lock(&a->lock);
+    prune(a, now);
+    for (const ks_spent *p = a->spent; p != NULL && !spent_before; p = p->next)
+        spent_before = memcmp(p->id_hash, id_hash, 32) == 0;
+    for (size_t i = 0; i < FAILED_RING && !spent_before; i++) spent_before = memcmp(a->failed[i], id_hash, 32) == 0;
+    pthread_mutex_unlock(&a->lock);
+    if (spent_before) {
+        rc = ks_fail(e, 401, "challengeIdentifier %.60s is unknown, used or expired: start again at POST /auth/action/init",
+                     chid);
+        goto done;
+    }
+    size_t cred = a->ncreds;
+    for (size_t i = 0; i < a->ncreds; i++)
+        if (strcmp(a->creds[i].id, cred_id) == 0) cred = i;
+    if (cred == a->ncreds) {
         rc = ks_fail(e, 401, "credential \"%.128s\" is not registered with this cluster", cred_id);
         goto done;
     }
@@ -310,62 +340,89 @@ int ks_action_sign(ks_err *e, ks_actions *a, const uint8_t *body, size_t len, kp
         rc = ks_fail(e, 401, "%s", why);
         goto done;
     }
-    if (strcmp(type, "key.get") != 0 || strcmp(challenge, c->challenge) != 0) {
-        rc = ks_fail(e, 401, "clientData must be {\"type\":\"key.get\",\"challenge\":<the challenge of %s>}", chid);
+    if (strcmp(type, "key.get") != 0 || strlen(challenge) != strlen(want) ||
+        kp_memcmp_ct(challenge, want, strlen(want)) != 0) {
+        rc = ks_fail(e, 401, "clientData must be {\"type\":\"key.get\",\"challenge\":<the challenge of %.60s>}", chid);
         goto done;
     }
-    kp_status st = kp_credential_verify(cred->alg, cred->public_hex, client, client_len, sig, sig_len);
+    const ks_cred *cr = &a->creds[cred];
+    kp_status st = kp_credential_verify(cr->alg, cr->public_hex, client, client_len, sig, sig_len);
     if (st != KP_OK) {
-        rc = ks_fail_kp(e, 401, st, "the signature by credential \"%s\" over clientData does not verify", cred->id);
+        rc = ks_fail_kp(e, 401, st, "the signature by credential \"%s\" over clientData does not verify", cr->id);
         goto done;
     }
 
     ks_action_token *t = calloc(1, sizeof *t);
-    if (t == NULL) {
-        rc = ks_fail(e, 500, "out of memory");
-        goto done;
-    }
-    uint8_t raw[32];
+    ks_spent *x = calloc(1, sizeof *x);
+    uint8_t tok_raw[32];
     kp_buf tok;
     kp_buf_init(&tok, 1);
-    ks_random(raw, sizeof raw);
-    if (kp_buf_addstr(&tok, "ua-") != KP_OK || ks_buf_addb64url(&tok, raw, sizeof raw) != KP_OK) {
+    ks_random(tok_raw, sizeof tok_raw);
+    if (t == NULL || x == NULL || (t->path = strndup((const char *)raw + CH_HEAD, raw_len - CH_HEAD)) == NULL ||
+        kp_buf_addstr(&tok, "ua-") != KP_OK || ks_buf_addb64url(&tok, tok_raw, sizeof tok_raw) != KP_OK) {
+        if (t != NULL) free(t->path);
         free(t);
+        free(x);
         kp_buf_release(&tok);
         rc = ks_fail(e, 500, "out of memory");
         goto done;
     }
-    kp_memzero(raw, sizeof raw);
+    kp_memzero(tok_raw, sizeof tok_raw);
     kp_sha256(t->hash, tok.data, tok.len);
-    memcpy(t->method, c->method, sizeof t->method);
-    t->path = c->path;
-    c->path = NULL;
-    memcpy(t->body_hash, c->body_hash, 32);
+    memcpy(t->method, raw + 24, sizeof t->method);
+    t->method[sizeof t->method - 1] = 0;
+    memcpy(t->body_hash, raw + 32, 32);
     t->expires = now + ACTION_TTL;
-    snprintf(t->cred_id, sizeof t->cred_id, "%s", cred->id);
+    t->cred = cred;
+    memcpy(x->id_hash, id_hash, 32);
+    x->expires = get_be64(raw);
+    x->cred = cred;
+
+    /* a challenge is answered once; and each credential has its own allowance */
     pthread_mutex_lock(&a->lock);
     prune(a, now);
-    if (a->ntokens >= MAX_OUTSTANDING) {
-        pthread_mutex_unlock(&a->lock);
-        free(t->path);
-        free(t);
-        kp_buf_release(&tok);
-        rc = ks_fail(e, 429, "too many user actions are waiting to be used; try again in a few minutes");
-        goto done;
+    size_t tokens = 0, spent = 0;
+    int used = 0;
+    for (const ks_action_token *p = a->tokens; p != NULL; p = p->next) tokens += p->cred == cred;
+    for (const ks_spent *p = a->spent; p != NULL; p = p->next) {
+        spent += p->cred == cred;
+        if (memcmp(p->id_hash, x->id_hash, 32) == 0) used = 1;
     }
-    t->next = a->tokens;
-    a->tokens = t;
-    a->ntokens++;
+    for (size_t i = 0; i < FAILED_RING && !used; i++) used = memcmp(a->failed[i], x->id_hash, 32) == 0;
+    if (used)
+        rc = ks_fail(e, 401, "challengeIdentifier %.60s was answered already: start again at POST /auth/action/init", chid);
+    else if (tokens >= TOKENS_PER_CRED)
+        rc = ks_fail(e, 429, "credential \"%s\" has %d user actions that are not used yet, the most one credential may "
+                             "have; use them or let them expire (%d s)", cr->id, TOKENS_PER_CRED, ACTION_TTL);
+    else if (spent >= SPENT_PER_CRED)
+        rc = ks_fail(e, 429, "credential \"%s\" signed %d user actions in %d s, the most one credential may; try again "
+                             "in a few minutes", cr->id, SPENT_PER_CRED, ACTION_TTL);
+    if (rc == 0) {
+        t->next = a->tokens;
+        a->tokens = t;
+        x->next = a->spent;
+        a->spent = x;
+        t = NULL;
+        x = NULL;
+    }
     pthread_mutex_unlock(&a->lock);
-    if (kp_buf_addstr(out, "{\"userAction\":\"") != KP_OK || kp_buf_add(out, tok.data, tok.len) != KP_OK ||
-        kp_buf_addstr(out, "\"}") != KP_OK)
+    if (t != NULL) free(t->path);
+    free(t);
+    free(x);
+    if (rc == 0 && (kp_buf_addstr(out, "{\"userAction\":\"") != KP_OK || kp_buf_add(out, tok.data, tok.len) != KP_OK ||
+                    kp_buf_addstr(out, "\"}") != KP_OK))
         rc = ks_fail(e, 500, "out of memory");
     kp_buf_release(&tok);
 done:
-    if (c != NULL) {
-        free(c->path);
-        free(c);
+    if (rc != 0 && challenge_ok) {
+        /* a failed answer spends the challenge too; these are kept in a ring, since anyone with the
+         * token can make them: an old one forgotten only lets its challenge be answered again */
+        pthread_mutex_lock(&a->lock);
+        memcpy(a->failed[a->failed_next], id_hash, 32);
+        a->failed_next = (a->failed_next + 1) % FAILED_RING;
+        pthread_mutex_unlock(&a->lock);
     }
+    free(raw);
     free(client);
     free(sig);
     cJSON_Delete(cd);
@@ -379,7 +436,7 @@ int ks_action_use(ks_err *e, ks_actions *a, const char *token, const char *metho
     if (token == NULL || token[0] == 0)
         return ks_fail(e, 401, "the X-DFNS-USERACTION header is missing: sign this request with POST /auth/action/init "
                                "and POST /auth/action first");
-    uint8_t hash[32], body_hash[32];
+    uint8_t hash[32], h[32];
     ks_action_token *t = NULL;
     kp_sha256(hash, (const uint8_t *)token, strlen(token));
     int64_t now = ks_now();
@@ -388,7 +445,6 @@ int ks_action_use(ks_err *e, ks_actions *a, const char *token, const char *metho
         if (kp_memcmp_ct((*p)->hash, hash, 32) == 0) {
             t = *p;
             *p = t->next;
-            a->ntokens--;
             break;
         }
     pthread_mutex_unlock(&a->lock);
@@ -397,18 +453,21 @@ int ks_action_use(ks_err *e, ks_actions *a, const char *token, const char *metho
         rc = ks_fail(e, 401, "the user action in X-DFNS-USERACTION is unknown or was used already");
     } else if (t->expires <= now) {
         rc = ks_fail(e, 401, "the user action in X-DFNS-USERACTION has expired (they live %d s)", ACTION_TTL);
-    } else if (strcmp(t->method, method) != 0 || strcmp(t->path, path) != 0) {
-        rc = ks_fail(e, 401, "the user action was signed for %s %.200s, not for %s %.200s", t->method, t->path, method,
-                     path);
     } else {
-        kp_sha256(body_hash, body, len);
-        if (memcmp(body_hash, t->body_hash, 32) != 0)
-            rc = ks_fail(e, 401, "the user action was signed for another body (userActionPayload must be the exact "
-                                 "request body)");
+        if (strcmp(t->method, method) != 0 || strcmp(t->path, path) != 0) {
+            rc = ks_fail(e, 401, "the user action was signed for %s %.200s, not for %s %.200s", t->method, t->path, method,
+                         path);
+        } else {
+            kp_sha256(h, body, len);
+            if (memcmp(h, t->body_hash, 32) != 0)
+                rc = ks_fail(e, 401, "the user action was signed for another body (userActionPayload must be the exact "
+                                     "request body)");
+        }
     }
-    if (rc == 0) snprintf(cred_id, cred_cap, "%s", t->cred_id);
+    if (rc == 0) snprintf(cred_id, cred_cap, "%s", a->creds[t->cred].id);
     if (t != NULL) {
         free(t->path);
+        kp_memzero(t, sizeof *t);
         free(t);
     }
     return rc;

@@ -398,7 +398,7 @@ static void mutate(ks_api *api, ks_req *r, enum mutation m, const char *key_id)
     case M_IMPORT: rc = ks_keys_import(&e, api, &z, r->body.data, r->body.len, &out); break;
     case M_GENERATE: rc = ks_keys_generate(&e, api, &z, r->body.data, r->body.len, &out); break;
     case M_EXPORT:
-        rc = ks_keys_export(&e, api, &z, key_id, r->body.data, r->body.len, &out, &on_done, &on_done_arg);
+        rc = ks_keys_export(&e, api, &z, key_id, r->body.data, r->body.len, &out, &r->missing, &on_done, &on_done_arg);
         break;
     default: rc = ks_keys_archive(&e, api, &z, key_id, r->body.data, r->body.len, &out); break;
     }

@@ -26,19 +26,26 @@ typedef struct ks_cred {
     char *public_hex;
 } ks_cred;
 
-typedef struct ks_challenge ks_challenge;
 typedef struct ks_action_token ks_action_token;
+typedef struct ks_spent ks_spent;
 
+/* Challenges keep no state: the challengeIdentifier carries what the challenge is for, and the
+ * challenge is an HMAC of it under a key of this process. So no number of unanswered challenges
+ * can fill a table. What a signature makes (a user action token, and the spent challenge that
+ * stops its reuse) is counted per credential, and one credential's flood refuses only itself. */
 typedef struct ks_actions {
     pthread_mutex_t lock;
     ks_cred *creds;
     size_t ncreds;
-    ks_challenge *challenges; /* outstanding challenges (a list) */
-    ks_action_token *tokens;  /* issued, unused user action tokens */
-    size_t nchallenges, ntokens;
+    uint8_t *challenge_key;  /* secure: the HMAC key of the challenges */
+    ks_action_token *tokens; /* issued, unused user action tokens */
+    ks_spent *spent;         /* challenges answered with a valid signature, until they expire */
+    uint8_t (*failed)[32];   /* a ring of challenges spent by a failed answer */
+    size_t failed_next;
 } ks_actions;
 
-void ks_actions_init(ks_actions *a);
+/** Returns 0, or -1 when out of secure memory. */
+int ks_actions_init(ks_actions *a);
 /** Loads --credentials FILE: a JSON array of {"credId","algorithm","publicKey"}. */
 int ks_actions_load(ks_err *e, ks_actions *a, const char *path);
 /** The same from the file's text; what names it in messages. Status 500 on failure (a bad file
@@ -90,7 +97,7 @@ typedef struct ks_api {
     char (*busy)[KS_KEY_ID_MAX];
     size_t nbusy, busy_cap;
 
-    /* remote signers: the thread that drives unfinished commits and aborts */
+    /* the thread that drives unfinished commits, aborts and signer archives (both modes) */
     pthread_t retry_thread;
     int retry_running;
     int stopping;
@@ -149,9 +156,11 @@ int ks_keygen_request_parse(ks_err *e, const uint8_t *body, size_t len, kp_proto
 int ks_export_request_parse(ks_err *e, const kp_ctx *ctx, const char *protocol, const char *curve, const uint8_t *body,
                             size_t len, uint8_t ek[33], int *delete_after);
 /** Export: on success, the response is in out, and (*done)(*done_arg, sent) must run when the
- *  connection finishes (it archives after a complete answer). */
+ *  connection finishes (it archives after a complete answer). The shares are those of the signers
+ *  that answered, at least minSigners of them; missing gets the base64 signerIds of the others,
+ *  comma-separated (empty when all answered). */
 int ks_keys_export(ks_err *e, ks_api *api, const ks_authz *z, const char *key_id, const uint8_t *body, size_t len,
-                   kp_buf *out, void (**done)(void *, int), void **done_arg);
+                   kp_buf *out, kp_buf *missing, void (**done)(void *, int), void **done_arg);
 int ks_keys_archive(ks_err *e, ks_api *api, const ks_authz *z, const char *key_id, const uint8_t *body, size_t len,
                     kp_buf *out);
 /** Drives every unfinished two-phase commit to its end: committing rows commit, the rest abort.

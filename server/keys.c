@@ -402,6 +402,70 @@ static int finish(ks_err *e, ks_api *api, const char *key_id, const char *crash_
     return rc;
 }
 
+/* API.md "Archiving": a key archived at the API is recorded as archived on every signer too, so
+ * that no signer exports its share again. Rows of signer_archive are written in the transaction
+ * that archives the key (db_lock held), and dropped as each signer records it. */
+static int archive_rows(ks_err *e, ks_api *api, const char *key_id)
+{
+    sqlite3_stmt *q = NULL;
+    if (ks_db_prepare(e, api->db, &q, "INSERT OR IGNORE INTO signer_archive(key_id, position) VALUES(?, ?)") != 0)
+        return 500;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < api->n; i++) {
+        sqlite3_bind_text(q, 1, key_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int(q, 2, (int)i);
+        if (sqlite3_step(q) != SQLITE_DONE)
+            rc = ks_fail(e, 500, "cannot record the archive of key %s for the signers: %s", key_id, sqlite3_errmsg(api->db));
+        sqlite3_reset(q);
+    }
+    sqlite3_finalize(q);
+    return rc;
+}
+
+/* Tells every signer still owed it that key_id is archived. Returns how many did not answer. */
+static size_t archive_on_signers(ks_api *api, const char *key_id)
+{
+    sqlite3_stmt *q = NULL;
+    int owed[KP_MAX_SIGNERS] = {0};
+    size_t left = 0;
+    pthread_mutex_lock(&api->db_lock);
+    if (sqlite3_prepare_v2(api->db, "SELECT position FROM signer_archive WHERE key_id = ?", -1, &q, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(q, 1, key_id, -1, SQLITE_STATIC);
+        while (sqlite3_step(q) == SQLITE_ROW) {
+            int pos = sqlite3_column_int(q, 0);
+            if (pos >= 0 && (size_t)pos < api->n) owed[pos] = 1;
+        }
+    }
+    sqlite3_finalize(q);
+    pthread_mutex_unlock(&api->db_lock);
+    kp_buf body;
+    kp_buf_init(&body, 0);
+    add_key_field(&body, key_id);
+    kp_buf_addstr(&body, "}");
+    for (size_t i = 0; i < api->n; i++) {
+        if (!owed[i]) continue;
+        ks_err e = {0};
+        cJSON *a = NULL;
+        int rc = signer_call(&e, api, i, "archive", &body, &a);
+        cJSON_Delete(a);
+        if (rc != 0) {
+            left++;
+            continue;
+        }
+        pthread_mutex_lock(&api->db_lock);
+        if (sqlite3_prepare_v2(api->db, "DELETE FROM signer_archive WHERE key_id = ? AND position = ?", -1, &q, NULL) ==
+            SQLITE_OK) {
+            sqlite3_bind_text(q, 1, key_id, -1, SQLITE_STATIC);
+            sqlite3_bind_int(q, 2, (int)i);
+            sqlite3_step(q);
+        }
+        sqlite3_finalize(q);
+        pthread_mutex_unlock(&api->db_lock);
+    }
+    kp_buf_release(&body);
+    return left;
+}
+
 size_t ks_keys_recover(ks_api *api)
 {
     sqlite3_stmt *q = NULL;
@@ -439,6 +503,26 @@ size_t ks_keys_recover(ks_api *api)
             left++;
         }
         ks_busy_drop(api, ids[i]);
+    }
+    /* archives that some signer has not recorded yet */
+    n = 0;
+    pthread_mutex_lock(&api->db_lock);
+    if (sqlite3_prepare_v2(api->db, "SELECT DISTINCT key_id FROM signer_archive", -1, &q, NULL) == SQLITE_OK)
+        while (sqlite3_step(q) == SQLITE_ROW) {
+            if (n == cap) {
+                cap = cap ? 2 * cap : 16;
+                char(*p)[KS_KEY_ID_MAX] = realloc(ids, cap * sizeof *p);
+                if (p == NULL) break;
+                ids = p;
+            }
+            copy_col(ids[n++], KS_KEY_ID_MAX, q, 0);
+        }
+    sqlite3_finalize(q);
+    pthread_mutex_unlock(&api->db_lock);
+    for (size_t i = 0; i < n; i++) {
+        size_t owed = archive_on_signers(api, ids[i]);
+        if (owed == 0) ks_log("key %s is now recorded as archived on every signer", ids[i]);
+        left += owed > 0;
     }
     free(ids);
     free(committing);
@@ -871,6 +955,7 @@ static void on_export_done(void *arg, int sent)
                 archived = ok && sqlite3_changes(api->db) == 1;
             }
             sqlite3_finalize(q);
+            if (archived && archive_rows(&e, api, x->key_id) != 0) ok = 0;
             if (!ok || ks_db_exec(&e, api->db, "recording the export", "COMMIT") != 0) {
                 ks_log("cannot record the export of key %s: %s", x->key_id, sqlite3_errmsg(api->db));
                 sqlite3_exec(api->db, "ROLLBACK", NULL, NULL, NULL);
@@ -880,9 +965,13 @@ static void on_export_done(void *arg, int sent)
             ks_log("%s", e.msg);
         }
         pthread_mutex_unlock(&api->db_lock);
-        if (archived)
+        if (archived) {
             ks_audit(api, "key.archived", x->key_id, x->pub_hex, (const char *const *)x->actors, x->nactors,
                      "{\"reason\":\"exported with delete: archived once the export was answered\"}");
+            size_t owed = archive_on_signers(api, x->key_id);
+            if (owed > 0)
+                ks_log("key %s is archived; %zu signers that do not answer will record it when they do", x->key_id, owed);
+        }
     }
     if (x->delete_after) ks_busy_drop(api, x->key_id);
     for (size_t i = 0; i < x->nactors; i++) free(x->actors[i]);
@@ -942,13 +1031,14 @@ done:
 }
 
 int ks_keys_export(ks_err *e, ks_api *api, const ks_authz *z, const char *key_id, const uint8_t *body, size_t len,
-                   kp_buf *out, void (**done_fn)(void *, int), void **done_arg)
+                   kp_buf *out, kp_buf *missing, void (**done_fn)(void *, int), void **done_arg)
 {
     key_row k;
     uint8_t ek[33];
     int delete_after = 1, rc, busy = 0;
-    kp_buf call, cts[KP_MAX_SIGNERS], details;
+    kp_buf call, cts[KP_MAX_SIGNERS], details, why, missing_json;
     kp_signer_share shares[KP_MAX_SIGNERS];
+    size_t got = 0;
     kp_curve c;
     kp_protocol p;
     uint8_t pub[KP_PUBKEY_MAX_BYTES];
@@ -967,6 +1057,8 @@ int ks_keys_export(ks_err *e, ks_api *api, const ks_authz *z, const char *key_id
     }
     kp_buf_init(&call, 0);
     kp_buf_init(&details, 0);
+    kp_buf_init(&why, 0);
+    kp_buf_init(&missing_json, 0);
     for (size_t i = 0; i < KP_MAX_SIGNERS; i++) kp_buf_init(&cts[i], 0);
 
     /* each signer seals its own share to the requester's key */
@@ -975,29 +1067,46 @@ int ks_keys_export(ks_err *e, ks_api *api, const ks_authz *z, const char *key_id
     kp_encryption_key_fingerprint(fp, ek);
     add_key_field(&call, k.id);
     ks_buf_addf(&call, ",\"encryptionKey\":\"%s\"}", ek_b64);
+    /* a signer that is down or fails is left out: minSigners shares suffice (API.md "Export") */
+    kp_buf_addstr(&missing_json, "[");
     for (size_t i = 0; i < api->n; i++) {
         cJSON *a = NULL;
         const char *sid, *ct_b64;
         uint8_t *ct = NULL;
         size_t ct_len = 0;
-        if ((rc = signer_call(e, api, i, "export", &call, &a)) != 0) goto done;
-        if (ks_json_str(e, &sid, a, "a signer's answer", "signerId", 1) != 0 ||
-            ks_json_str(e, &ct_b64, a, "a signer's answer", "encryptedKeyShare", 1) != 0 ||
-            strcmp(sid, api->signers[i].id_b64) != 0 || ks_b64_decode(&ct, &ct_len, ct_b64, strlen(ct_b64), 0) != 0) {
-            cJSON_Delete(a);
-            rc = ks_fail(e, 502, "signer %zu (%s) answered a malformed export share", i + 1, api->signers[i].id_b64);
-            goto done;
-        }
+        ks_err se = {0};
+        int src = signer_call(&se, api, i, "export", &call, &a);
+        if (src == 0 && (ks_json_str(&se, &sid, a, "a signer's answer", "signerId", 1) != 0 ||
+                         ks_json_str(&se, &ct_b64, a, "a signer's answer", "encryptedKeyShare", 1) != 0 ||
+                         strcmp(sid, api->signers[i].id_b64) != 0 ||
+                         ks_b64_decode(&ct, &ct_len, ct_b64, strlen(ct_b64), 0) != 0))
+            src = ks_fail(&se, 502, "signer %zu (%s) answered a malformed export share", i + 1, api->signers[i].id_b64);
         cJSON_Delete(a);
-        kp_status st = kp_buf_add(&cts[i], ct, ct_len);
+        if (src != 0) {
+            ks_log("export of key %s: %s", k.id, se.msg);
+            ks_buf_addf(&why, "%s%s", why.len ? "; " : "", se.msg);
+            if (missing->len) kp_buf_addstr(missing, ",");
+            kp_buf_addstr(missing, api->signers[i].id_b64);
+            ks_buf_addf(&missing_json, "%s\"%s\"", missing_json.len > 1 ? "," : "", api->signers[i].id_b64);
+            continue;
+        }
+        kp_status st = kp_buf_add(&cts[got], ct, ct_len);
         free(ct);
         if (st != KP_OK) {
             rc = ks_fail(e, 500, "out of memory");
             goto done;
         }
-        shares[i] = (kp_signer_share){api->signers[i].id, api->signers[i].id_len, cts[i].data, cts[i].len};
+        shares[got] = (kp_signer_share){api->signers[i].id, api->signers[i].id_len, cts[got].data, cts[got].len};
+        got++;
     }
-    kp_status st = kp_export_response_write(out, c, p, pub, kp_public_key_bytes(c), k.t, shares, api->n);
+    kp_buf_addstr(&missing_json, "]");
+    if (got < k.t) {
+        rc = ks_fail(e, 503, "the export of key %s is refused: only %zu of %zu signers answered and %u are needed "
+                             "(minSigners): %s",
+                     k.id, got, api->n, k.t, why.data ? (const char *)why.data : "");
+        goto done;
+    }
+    kp_status st = kp_export_response_write(out, c, p, pub, kp_public_key_bytes(c), k.t, shares, got);
     if (st != KP_OK) {
         rc = ks_fail_kp(e, 500, st, "writing the export response of key %s", k.id);
         goto done;
@@ -1025,7 +1134,8 @@ int ks_keys_export(ks_err *e, ks_api *api, const ks_authz *z, const char *key_id
     const char *actors[64];
     size_t nactors = 0;
     for (size_t i = 0; i < z->napprovers && nactors < 64; i++) actors[nactors++] = z->approvers[i];
-    if (ks_buf_addf(&details, "{\"recipient\":\"%s\",\"delete\":%s", fp, delete_after ? "true" : "false") != KP_OK ||
+    if (ks_buf_addf(&details, "{\"recipient\":\"%s\",\"delete\":%s,\"shares\":%zu,\"missing\":%s", fp,
+                    delete_after ? "true" : "false", got, (const char *)missing_json.data) != KP_OK ||
         end_details(&details, z, body, len) != KP_OK) {
         rc = ks_fail(e, 500, "out of memory");
         goto done;
@@ -1055,6 +1165,8 @@ done:
     if (busy) ks_busy_drop(api, k.id);
     kp_buf_release(&call);
     kp_buf_release(&details);
+    kp_buf_release(&why);
+    kp_buf_release(&missing_json);
     for (size_t i = 0; i < KP_MAX_SIGNERS; i++) kp_buf_release(&cts[i]);
     return rc;
 }
@@ -1089,6 +1201,7 @@ int ks_keys_archive(ks_err *e, ks_api *api, const ks_authz *z, const char *key_i
                 rc = ks_fail(e, 409, "key %s was archived meanwhile", k.id);
         }
         sqlite3_finalize(q);
+        if (rc == 0) rc = archive_rows(e, api, k.id);
         if (rc == 0) rc = ks_authz_store_nonces(e, api, z);
         if (rc == 0) rc = ks_db_exec(e, api->db, "archiving", "COMMIT");
         if (rc != 0) sqlite3_exec(api->db, "ROLLBACK", NULL, NULL, NULL);
@@ -1104,5 +1217,7 @@ int ks_keys_archive(ks_err *e, ks_api *api, const ks_authz *z, const char *key_i
     if (kp_buf_addstr(&details, "{\"reason\":\"archive request\"") == KP_OK && end_details(&details, z, body, len) == KP_OK)
         ks_audit(api, "key.archived", k.id, k.pub_hex, actors, nactors, (const char *)details.data);
     kp_buf_release(&details);
+    size_t owed = archive_on_signers(api, k.id);
+    if (owed > 0) ks_log("key %s is archived; %zu signers that do not answer will record it when they do", k.id, owed);
     return ks_key_json(e, api, k.id, out);
 }

@@ -83,10 +83,48 @@ void ks_file_free(uint8_t *p, size_t len, int secure);
 /** Writes a new file atomically (temporary file, fsync, rename, fsync of the folder) with mode.
  *  Refuses to replace an existing file. */
 int ks_write_new_file(ks_err *e, const char *path, const void *data, size_t len, int mode);
+/** fsyncs the folder that holds path (after a file in it was renamed or removed). */
+void ks_sync_parent(const char *path);
+/** Takes an exclusive lock (flock) on dir/file, made if missing, for the life of the process: one
+ *  process at a time on a folder. Out: *fd. The message names who holds it. */
+int ks_lock_folder(ks_err *e, int *fd, const char *dir, const char *file);
 /** Creates a folder (mode 0700) if it does not exist. */
 int ks_mkdir(ks_err *e, const char *path);
 /** 1 if path exists. */
 int ks_exists(const char *path);
+
+/* ---- keys from outside the data folder (vault.c; API.md "Keys from outside the data folder")
+ *
+ * Every secret a data folder holds (a signer's encryption and storage keys, the passphrase of the
+ * cluster's audit identity) is kept there sealed (kp_at_rest_seal) under one 32-byte key that is
+ * never in the folder: a key file on another path, or a key sealed in DATA/storage.kpx under a
+ * passphrase (Argon2id, kp_context_seal) that is read from a file or asked on the terminal. */
+
+typedef struct ks_keysource {
+    const char *key_file;  /* --storage-key-file */
+    const char *pass_file; /* --storage-passphrase-file */
+    kp_kdf_strength kdf;   /* --kdf, for a passphrase's first use (0: moderate) */
+} ks_keysource;
+
+/** Takes --storage-key-file, --storage-passphrase-file or --kdf and its value. Returns 1 when it
+ *  was one of them, 0 when not, -1 for a bad value (the sentence in msg). */
+int ks_keysource_option(ks_keysource *k, const char *name, const char *value, char *msg, size_t cap);
+/** Checks, before anything is made, that there is one source (or a terminal to ask on) and that
+ *  its file is outside data. Returns 0, or -1 (a usage error; the sentence in msg). */
+int ks_keysource_check(const ks_keysource *k, const char *data, char *msg, size_t cap);
+/** Gets the key into secure memory (free with kp_secure_free). fresh: data is new, so a missing key
+ *  file is made (*made = 1) and a new passphrase is asked twice. */
+int ks_keysource_open(ks_err *e, const kp_ctx *ctx, const ks_keysource *k, const char *data, int fresh, uint8_t **key,
+                      int *made);
+/** A secret of len bytes kept at dir/name.sealed, sealed under key (ad = name). Loads it; or seals
+ *  the clear dir/name an older keyportd left and removes that; or, when may_make, makes it with
+ *  make(e, arg, secret, len). Out: out. */
+int ks_sealed_secret(ks_err *e, const uint8_t key[32], const char *dir, const char *name, uint8_t *out, size_t len,
+                     int may_make, int (*make)(ks_err *e, void *arg, uint8_t *secret, size_t len), void *arg);
+/** 1 when path does not exist or is an empty folder. */
+int ks_is_fresh(const char *path);
+/** Removes everything in the folder path, and the folder unless keep_top (a refused first start). */
+void ks_remove_tree(const char *path, int keep_top);
 
 /* ---- JSON requests (cJSON behind libkeyport's strict reader) */
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -331,38 +332,56 @@ static int usage(const char *fmt, ...)
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nusage: keyportd signer --data DIR --listen HOST:PORT --secret-file FILE\n");
+    fprintf(stderr, "\nusage: keyportd signer --data DIR --listen HOST:PORT --secret-file FILE\n"
+                    "                (--storage-key-file FILE | --storage-passphrase-file FILE [--kdf STRENGTH])\n");
     return 2;
 }
 
 int ks_signer_main(int argc, char **argv)
 {
     const char *data = NULL, *listen = NULL, *secret_file = NULL;
+    ks_keysource keys = {0};
+    char msg[1024];
     for (int i = 1; i < argc; i++) {
         const char **slot = strcmp(argv[i], "--data") == 0          ? &data
                             : strcmp(argv[i], "--listen") == 0      ? &listen
                             : strcmp(argv[i], "--secret-file") == 0 ? &secret_file
                                                                     : NULL;
-        if (slot == NULL) return usage("unknown option \"%s\"", argv[i]);
-        if (i + 1 >= argc) return usage("%s needs a value", argv[i]);
+        if (i + 1 >= argc) return usage("%s needs a value (or is not an option)", argv[i]);
+        if (slot == NULL) {
+            int k = ks_keysource_option(&keys, argv[i], argv[i + 1], msg, sizeof msg);
+            if (k < 0) return usage("%s", msg);
+            if (k == 0) return usage("unknown option \"%s\"", argv[i]);
+            i++;
+            continue;
+        }
         *slot = argv[++i];
     }
     if (data == NULL || listen == NULL || secret_file == NULL)
         return usage("%s", "--data, --listen and --secret-file are all required");
+    if (ks_keysource_check(&keys, data, msg, sizeof msg) != 0) return usage("%s", msg);
 
     ks_err e = {0};
     kp_ctx *ctx = NULL;
     signer_service svc = {0};
     ks_http *http = NULL;
+    uint8_t *key = NULL;
     char url[300];
-    int code = 1;
-    ks_block_signals();
+    int code = 1, fresh = ks_is_fresh(data), made_secret = 0, made_key = 0, made_data = 0;
     ks_crash_init();
     if (kp_ctx_new(&ctx) != KP_OK) {
         ks_log("cannot set up libkeyport: %s", kp_error_detail());
         return 1;
     }
-    if (!ks_exists(secret_file)) {
+    /* the port first, and every file that is read, before anything is made */
+    if (ks_http_bind(&e, &http, url, sizeof url, listen) != 0) goto fail;
+    if (ks_exists(secret_file) && ks_read_secret_file(&e, secret_file, &svc.secret, &svc.secret_len) != 0) goto fail;
+    made_data = !ks_exists(data);
+    if (ks_keysource_open(&e, ctx, &keys, data, fresh, &key, &made_key) != 0) goto fail;
+    /* after the passphrase prompt (where Ctrl-C still stops the process), before any thread */
+    ks_block_signals();
+    if (ks_mkdir(&e, data) != 0) goto fail;
+    if (svc.secret == NULL) {
         uint8_t raw[32];
         char hex[65];
         ks_random(raw, sizeof raw);
@@ -372,13 +391,14 @@ int ks_signer_main(int argc, char **argv)
         int rc = ks_write_new_file(&e, secret_file, hex, 65, 0600);
         kp_memzero(hex, sizeof hex);
         if (rc != 0) goto fail;
+        made_secret = 1;
+        if (ks_read_secret_file(&e, secret_file, &svc.secret, &svc.secret_len) != 0) goto fail;
+    }
+    if (ks_signer_open(&e, &svc.signer, ctx, data, key) != 0 || ks_http_serve(&e, http, signer_handle, &svc) != 0)
+        goto fail;
+    if (made_secret)
         printf("keyportd signer: made a new shared secret in %s; give the API the same file (--signer-secret-file)\n",
                secret_file);
-    }
-    if (ks_read_secret_file(&e, secret_file, &svc.secret, &svc.secret_len) != 0 ||
-        ks_signer_open(&e, &svc.signer, ctx, data) != 0 ||
-        ks_http_start(&e, &http, url, sizeof url, listen, signer_handle, &svc) != 0)
-        goto fail;
     size_t id_len;
     const uint8_t *id = ks_signer_id(svc.signer, &id_len);
     kp_buf idb;
@@ -393,10 +413,17 @@ int ks_signer_main(int argc, char **argv)
     goto done;
 fail:
     ks_log("signer: %s", e.msg);
+    /* a refused first start leaves nothing behind */
+    ks_signer_close(svc.signer);
+    svc.signer = NULL;
+    if (fresh) ks_remove_tree(data, !made_data);
+    if (made_key) unlink(keys.key_file);
+    if (made_secret) unlink(secret_file);
 done:
     ks_http_stop(http);
     ks_signer_close(svc.signer);
     kp_secure_free(svc.secret);
+    kp_secure_free(key);
     kp_ctx_free(ctx);
     return code;
 }

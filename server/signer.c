@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "signer.h"
 
@@ -12,6 +13,7 @@
 struct ks_signer {
     const kp_ctx *ctx;
     char *dir;
+    int lock_fd;          /* DIR/signer.lock, held for the life of the signer */
     sqlite3 *db;
     pthread_mutex_t lock; /* one transaction at a time on db */
     uint8_t *secrets;     /* secure: [0, 32) the envelope secret, [32, 64) the storage key */
@@ -28,7 +30,9 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS pending(key_id TEXT PRIMARY KEY, curve INTEGER NOT NULL, idx INTEGER NOT NULL,"
     " n INTEGER NOT NULL, t INTEGER NOT NULL, public_key BLOB NOT NULL, sealed BLOB NOT NULL, created INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS shares(key_id TEXT PRIMARY KEY, curve INTEGER NOT NULL, idx INTEGER NOT NULL,"
-    " n INTEGER NOT NULL, t INTEGER NOT NULL, public_key BLOB NOT NULL, sealed BLOB NOT NULL, created INTEGER NOT NULL);";
+    " n INTEGER NOT NULL, t INTEGER NOT NULL, public_key BLOB NOT NULL, sealed BLOB NOT NULL, created INTEGER NOT NULL);"
+    /* keys the API archived: their shares are never exported again */
+    "CREATE TABLE IF NOT EXISTS archived(key_id TEXT PRIMARY KEY, at INTEGER NOT NULL);";
 
 const uint8_t *ks_signer_id(const ks_signer *s, size_t *len)
 {
@@ -48,54 +52,29 @@ static int count_rows(sqlite3 *db, const char *sql)
     return n;
 }
 
-/* Loads a key file of exactly len bytes into out, or makes one with make() when it is missing
- * and the database holds no share yet (a new key would leave stored shares unreadable). */
-static int load_or_make(ks_err *e, ks_signer *s, const char *name, uint8_t *out, size_t len, int has_shares,
-                        int (*make)(ks_err *e, ks_signer *s, uint8_t *file, size_t len))
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", s->dir, name);
-    uint8_t *file = NULL;
-    size_t flen = 0;
-    if (ks_exists(path)) {
-        if (ks_read_file(e, path, 4096, 1, &file, &flen) != 0) return 500;
-        int ok = flen == len;
-        if (ok) memcpy(out, file, len);
-        ks_file_free(file, flen, 1);
-        if (!ok) return ks_fail(e, 500, "%s must be %zu bytes; it has %zu", path, len, flen);
-        return 0;
-    }
-    if (has_shares)
-        return ks_fail(e, 500, "%s is missing but %s/signer.db holds shares: restore the file from a backup", path,
-                       s->dir);
-    if ((file = kp_secure_alloc(len)) == NULL) return ks_fail(e, 500, "out of secure memory");
-    int rc = make(e, s, file, len);
-    if (rc == 0) rc = ks_write_new_file(e, path, file, len, 0600);
-    if (rc == 0) memcpy(out, file, len);
-    kp_secure_free(file);
-    return rc;
-}
-
 /* encryption.key: 0x01 || the secret scalar, as WIRE.md §1 serializes it */
-static int make_encryption_key(ks_err *e, ks_signer *s, uint8_t *file, size_t len)
+static int make_encryption_key(ks_err *e, void *arg, uint8_t *file, size_t len)
 {
+    ks_signer *s = arg;
     uint8_t ek[33];
     file[0] = 1;
     kp_status st = kp_encryption_keypair(s->ctx, file + 1, ek);
     return st == KP_OK ? 0 : ks_fail_kp(e, 500, st, "making the signer's encryption key");
 }
 
-static int make_storage_key(ks_err *e, ks_signer *s, uint8_t *file, size_t len)
+static int make_storage_key(ks_err *e, void *arg, uint8_t *file, size_t len)
 {
+    (void)arg;
     ks_random(file, len);
     return 0;
 }
 
-int ks_signer_open(ks_err *e, ks_signer **out, const kp_ctx *ctx, const char *dir)
+int ks_signer_open(ks_err *e, ks_signer **out, const kp_ctx *ctx, const char *dir, const uint8_t key[32])
 {
     *out = NULL;
     ks_signer *s = calloc(1, sizeof *s);
     uint8_t *enc_file = kp_secure_alloc(33);
+    if (s != NULL) s->lock_fd = -1;
     char path[4200];
     int rc = 500;
     if (s == NULL || enc_file == NULL || (s->dir = strdup(dir)) == NULL || (s->secrets = kp_secure_alloc(64)) == NULL) {
@@ -104,7 +83,9 @@ int ks_signer_open(ks_err *e, ks_signer **out, const kp_ctx *ctx, const char *di
     }
     s->ctx = ctx;
     pthread_mutex_init(&s->lock, NULL);
-    if (ks_mkdir(e, dir) != 0) goto fail;
+    /* one process at a time on a signer's folder: two would each take their pending and committed
+     * rows for the truth */
+    if (ks_mkdir(e, dir) != 0 || ks_lock_folder(e, &s->lock_fd, dir, "signer.lock") != 0) goto fail;
     snprintf(path, sizeof path, "%s/signer.db", dir);
     if (ks_db_open(e, &s->db, path, schema) != 0) goto fail;
     int stored = count_rows(s->db, "SELECT (SELECT count(*) FROM shares) + (SELECT count(*) FROM pending)");
@@ -112,8 +93,9 @@ int ks_signer_open(ks_err *e, ks_signer **out, const kp_ctx *ctx, const char *di
         ks_fail(e, 500, "cannot read %s: %s", path, sqlite3_errmsg(s->db));
         goto fail;
     }
-    if (load_or_make(e, s, "encryption.key", enc_file, 33, stored > 0, make_encryption_key) != 0 ||
-        load_or_make(e, s, "storage.key", STORAGE_KEY(s), 32, stored > 0, make_storage_key) != 0)
+    /* both sealed under the key from outside the data folder (ks_sealed_secret) */
+    if (ks_sealed_secret(e, key, dir, "encryption.key", enc_file, 33, stored == 0, make_encryption_key, s) != 0 ||
+        ks_sealed_secret(e, key, dir, "storage.key", STORAGE_KEY(s), 32, stored == 0, make_storage_key, s) != 0)
         goto fail;
     if (enc_file[0] != 1) {
         ks_fail(e, 500, "%s/encryption.key must begin with the byte 0x01 (WIRE.md §1)", dir);
@@ -156,6 +138,7 @@ void ks_signer_close(ks_signer *s)
 {
     if (s == NULL) return;
     if (s->db != NULL) sqlite3_close(s->db);
+    if (s->lock_fd >= 0) close(s->lock_fd);
     kp_secure_free(s->secrets);
     free(s->dir);
     pthread_mutex_destroy(&s->lock);
@@ -541,6 +524,25 @@ static int op_abort(ks_err *e, ks_signer *s, const cJSON *j, kp_buf *out)
     return rc;
 }
 
+/* The API archived the key: this signer never exports its share again (idempotent). */
+static int op_archive(ks_err *e, ks_signer *s, const cJSON *j, kp_buf *out)
+{
+    const char *key_id;
+    int rc;
+    if ((rc = get_key_id(e, &key_id, j, "archive")) != 0) return rc;
+    sqlite3_stmt *q = NULL;
+    pthread_mutex_lock(&s->lock);
+    if ((rc = ks_db_prepare(e, s->db, &q, "INSERT OR IGNORE INTO archived(key_id, at) VALUES(?, strftime('%s', 'now'))")) == 0) {
+        sqlite3_bind_text(q, 1, key_id, -1, SQLITE_STATIC);
+        if (sqlite3_step(q) != SQLITE_DONE)
+            rc = ks_fail(e, 500, "archive: cannot record key %s as archived: %s", key_id, sqlite3_errmsg(s->db));
+    }
+    sqlite3_finalize(q);
+    pthread_mutex_unlock(&s->lock);
+    if (rc == 0 && kp_buf_addstr(out, "{\"state\":\"archived\"}") != KP_OK) rc = ks_fail(e, 500, "out of memory");
+    return rc;
+}
+
 /* API.md POST /keys/{keyId}/export: the signer seals its own share to the requester's key. */
 static int op_export(ks_err *e, ks_signer *s, const cJSON *j, kp_buf *out)
 {
@@ -557,12 +559,15 @@ static int op_export(ks_err *e, ks_signer *s, const cJSON *j, kp_buf *out)
     kp_buf sealed, ct;
     kp_buf_init(&sealed, 0);
     kp_buf_init(&ct, 0);
-    int curve = 0, index = 0, found = 0;
+    int curve = 0, index = 0, found = 0, archived = 0;
     pthread_mutex_lock(&s->lock);
-    if ((rc = ks_db_prepare(e, s->db, &q, "SELECT curve, idx, sealed FROM shares WHERE key_id = ?")) == 0) {
+    if ((rc = ks_db_prepare(e, s->db, &q,
+                            "SELECT curve, idx, sealed, EXISTS (SELECT 1 FROM archived WHERE key_id = ?1) FROM shares"
+                            " WHERE key_id = ?1")) == 0) {
         sqlite3_bind_text(q, 1, key_id, -1, SQLITE_STATIC);
         if (sqlite3_step(q) == SQLITE_ROW) {
             found = 1;
+            archived = sqlite3_column_int(q, 3);
             curve = sqlite3_column_int(q, 0);
             index = sqlite3_column_int(q, 1);
             if (kp_buf_add(&sealed, sqlite3_column_blob(q, 2), (size_t)sqlite3_column_bytes(q, 2)) != KP_OK)
@@ -576,6 +581,10 @@ static int op_export(ks_err *e, ks_signer *s, const cJSON *j, kp_buf *out)
         rc = ks_fail(e, 404, "%s: this signer holds no share of key %s", op, key_id);
         goto done;
     }
+    if (archived) {
+        rc = ks_fail(e, 409, "%s: key %s is archived: this signer never exports its share again", op, key_id);
+        goto done;
+    }
     uint8_t *share = kp_secure_alloc(32);
     if (share == NULL) {
         rc = ks_fail(e, 500, "out of secure memory");
@@ -585,7 +594,7 @@ static int op_export(ks_err *e, ks_signer *s, const cJSON *j, kp_buf *out)
         (st = kp_at_rest_open(share, STORAGE_KEY(s), (const uint8_t *)key_id, strlen(key_id), sealed.data,
                               sealed.len)) != KP_OK) {
         kp_secure_free(share);
-        rc = ks_fail(e, 500, "%s: the stored share of key %s does not open with %s/storage.key", op, key_id, s->dir);
+        rc = ks_fail(e, 500, "%s: the stored share of key %s does not open with the storage key of %s", op, key_id, s->dir);
         goto done;
     }
     uint8_t xb[32];
@@ -614,7 +623,7 @@ int ks_signer_call(ks_err *e, ks_signer *s, const char *op, const char *body, si
     } ops[] = {
         {"info", op_info},     {"prepare-import", op_prepare_import}, {"deal", op_deal},
         {"prepare-keygen", op_prepare_keygen}, {"commit", op_commit}, {"abort", op_abort},
-        {"export", op_export},
+        {"export", op_export}, {"archive", op_archive},
     };
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         if (strcmp(op, ops[i].name) != 0) continue;

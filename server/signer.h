@@ -3,8 +3,11 @@
  *
  * A signer holds, in its own folder:
  *   signer.db       SQLite (WAL, synchronous=FULL): its identity, pending and committed shares;
- *   encryption.key  0x01 || its envelope secret (WIRE.md §1), mode 0600;
- *   storage.key     the 32-byte key that seals its shares at rest (kp_at_rest_seal, ad = keyId).
+ *   encryption.key.sealed  0x01 || its envelope secret (WIRE.md §1);
+ *   storage.key.sealed     the 32-byte key that seals its shares at rest (kp_at_rest_seal, ad = keyId);
+ *   signer.lock            held (flock) by the one process that serves the folder.
+ * Both keys are sealed under the key from outside the data folder (ks_sealed_secret), so a copy of
+ * the folder opens nothing.
  * A share is in the clear only inside the signer, in secure memory, for the time of one call.
  *
  * The signer protocol: the API sends an operation name and a JSON object, and gets a JSON object
@@ -22,9 +25,11 @@
  *   commit          {"keyId"}                                   -> {"state":"committed"}
  *   abort           {"keyId"}                                   -> {"state":"aborted"}
  *   export          {"keyId","encryptionKey"}                   -> {"signerId","encryptedKeyShare"}
+ *   archive         {"keyId"}                                   -> {"state":"archived"}
  *
  * prepare-* store the share in a pending row (two-phase commit, API.md "All-or-nothing");
- * commit moves it to the signer's keys; abort drops it. commit and abort are idempotent.
+ * commit moves it to the signer's keys; abort drops it; archive records that the key was archived,
+ * after which export refuses it (409). commit, abort and archive are idempotent.
  */
 #ifndef KS_SIGNER_H
 #define KS_SIGNER_H
@@ -35,8 +40,9 @@
 
 typedef struct ks_signer ks_signer;
 
-/** Opens the signer in folder dir, making its keys and database on first start. */
-int ks_signer_open(ks_err *e, ks_signer **out, const kp_ctx *ctx, const char *dir);
+/** Opens the signer in folder dir (locking it), making its keys and database on first start; its
+ *  keys are sealed under key (32 bytes, from outside the data folder). */
+int ks_signer_open(ks_err *e, ks_signer **out, const kp_ctx *ctx, const char *dir, const uint8_t key[32]);
 /** Closes it, wiping its secrets. NULL is a no-op. */
 void ks_signer_close(ks_signer *s);
 /** Runs one operation of the signer protocol. Out: the answer appended to out.

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,15 +27,21 @@ static const char api_schema[] =
     " event TEXT, public_key TEXT, actors TEXT, details TEXT, created INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS nonces(nonce BLOB PRIMARY KEY, expires INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS signers(position INTEGER PRIMARY KEY, url TEXT, signer_id BLOB NOT NULL,"
-    " encryption_key BLOB NOT NULL);";
+    " encryption_key BLOB NOT NULL);"
+    /* archived keys that a signer (0-based sorted position) has not yet recorded as archived */
+    "CREATE TABLE IF NOT EXISTS signer_archive(key_id TEXT NOT NULL, position INTEGER NOT NULL,"
+    " PRIMARY KEY(key_id, position));";
 
 /* ---------------------------------------------------------------- start-up */
 
 typedef struct options {
     const char *data, *listen, *token_file, *policy, *credentials;
     unsigned signers;
+    int signers_given;
     const char *urls[KP_MAX_SIGNERS], *secrets[KP_MAX_SIGNERS];
     size_t nurls, nsecrets;
+    ks_keysource keys;
+    unsigned connections, per_address;
 } options;
 
 static int usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -48,21 +53,42 @@ static int usage(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fprintf(stderr,
-            "\nusage: keyportd --data DIR [--signers N] [--listen HOST:PORT] [--token-file FILE] [--policy FILE]\n"
-            "                [--credentials FILE] [--signer-url URL --signer-secret-file FILE]...\n"
-            "       keyportd signer --data DIR --listen HOST:PORT --secret-file FILE\n");
+            "\nusage: keyportd --data DIR (--storage-key-file FILE | --storage-passphrase-file FILE [--kdf STRENGTH])\n"
+            "                [--signers N] [--listen HOST:PORT] [--token-file FILE] [--policy FILE] [--credentials FILE]\n"
+            "                [--signer-url URL --signer-secret-file FILE]... [--connections N] [--connections-per-address N]\n"
+            "       keyportd signer --data DIR --listen HOST:PORT --secret-file FILE (--storage-key-file FILE | …)\n");
     return 2;
+}
+
+static int parse_count(unsigned *out, const char *name, const char *v, unsigned lo, unsigned hi)
+{
+    char *end = NULL;
+    long n = strtol(v, &end, 10);
+    if (end == v || *end != 0 || n < (long)lo || n > (long)hi)
+        return usage("%s must be a number from %u to %u, not \"%s\"", name, lo, hi, v);
+    *out = (unsigned)n;
+    return 0;
 }
 
 static int parse_options(options *o, int argc, char **argv)
 {
+    char msg[1024];
     memset(o, 0, sizeof *o);
     o->listen = "127.0.0.1:8600";
+    o->connections = KS_CONNECTIONS;
+    o->per_address = KS_CONNECTIONS_PER_ADDRESS;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (i + 1 >= argc) return usage("%s needs a value (or is not an option)", a);
         const char *v = argv[++i];
-        if (strcmp(a, "--data") == 0) {
+        int k = ks_keysource_option(&o->keys, a, v, msg, sizeof msg);
+        if (k < 0) return usage("%s", msg);
+        if (k > 0) continue;
+        if (strcmp(a, "--connections") == 0) {
+            if (parse_count(&o->connections, a, v, 16, 100000) != 0) return 2;
+        } else if (strcmp(a, "--connections-per-address") == 0) {
+            if (parse_count(&o->per_address, a, v, 0, 100000) != 0) return 2;
+        } else if (strcmp(a, "--data") == 0) {
             o->data = v;
         } else if (strcmp(a, "--listen") == 0) {
             o->listen = v;
@@ -78,6 +104,7 @@ static int parse_options(options *o, int argc, char **argv)
             if (end == v || *end != 0 || n < 2 || n > KP_MAX_SIGNERS)
                 return usage("--signers must be a number from 2 to 64, not \"%s\"", v);
             o->signers = (unsigned)n;
+            o->signers_given = 1;
         } else if (strcmp(a, "--signer-url") == 0) {
             if (o->nurls == KP_MAX_SIGNERS) return usage("%s", "at most 64 --signer-url");
             o->urls[o->nurls++] = v;
@@ -94,7 +121,7 @@ static int parse_options(options *o, int argc, char **argv)
     if (o->nurls > 0 && o->signers != 0)
         return usage("%s", "--signers N (embedded signers) and --signer-url (remote signers) do not go together");
     if (o->nurls == 1) return usage("%s", "a cluster needs at least 2 signers");
-    if (o->nurls == 0 && o->signers == 0) o->signers = 5;
+    if (ks_keysource_check(&o->keys, o->data, msg, sizeof msg) != 0) return usage("%s", msg);
     return 0;
 }
 
@@ -161,30 +188,35 @@ static int load_token(ks_err *e, ks_api *api, const char *token_file, char *wher
     return rc;
 }
 
-/* The audit log's writer: DATA/cluster.kpo, its passphrase in DATA/cluster.pass (0600). */
-static int open_audit(ks_err *e, ks_api *api)
+/* A new passphrase for the audit identity: 64 random hex digits. */
+static int make_audit_pass(ks_err *e, void *arg, uint8_t *pass, size_t len)
 {
-    char kpo[4200], pass_path[4200], torn[4096];
-    uint8_t *pass = NULL, *file = NULL;
-    size_t pass_len = 0, file_len = 0;
+    uint8_t raw[32];
+    char hex[65];
+    (void)e;
+    (void)arg;
+    ks_random(raw, sizeof raw);
+    ks_hex(hex, raw, sizeof raw);
+    memcpy(pass, hex, len);
+    kp_memzero(raw, sizeof raw);
+    kp_memzero(hex, sizeof hex);
+    return 0;
+}
+
+/* The audit log's writer: DATA/cluster.kpo, whose passphrase is kept sealed under the storage key
+ * in DATA/cluster.pass.sealed, so that the folder alone does not unlock it. */
+static int open_audit(ks_err *e, ks_api *api, const uint8_t key[32])
+{
+    char kpo[4200], torn[4096];
+    uint8_t *pass = kp_secure_alloc(64), *file = NULL;
+    size_t pass_len = 64, file_len = 0;
     kp_status st;
     int rc = 500;
     snprintf(kpo, sizeof kpo, "%s/cluster.kpo", api->data);
-    snprintf(pass_path, sizeof pass_path, "%s/cluster.pass", api->data);
     snprintf(api->audit_path, sizeof api->audit_path, "%s/audit.jsonl", api->data);
-    if (!ks_exists(pass_path)) {
-        if (ks_exists(kpo)) return ks_fail(e, 500, "%s exists but its passphrase file %s is missing", kpo, pass_path);
-        uint8_t raw[32];
-        char hex[65];
-        ks_random(raw, sizeof raw);
-        ks_hex(hex, raw, sizeof raw);
-        rc = ks_write_new_file(e, pass_path, hex, 64, 0600);
-        kp_memzero(raw, sizeof raw);
-        kp_memzero(hex, sizeof hex);
-        if (rc != 0) return rc;
-        rc = 500;
-    }
-    if (ks_read_file(e, pass_path, 4096, 1, &pass, &pass_len) != 0) return 500;
+    if (pass == NULL) return ks_fail(e, 500, "out of secure memory");
+    if (ks_sealed_secret(e, key, api->data, "cluster.pass", pass, pass_len, !ks_exists(kpo), make_audit_pass, NULL) != 0)
+        goto done;
     if (!ks_exists(kpo)) {
         if (ks_exists(api->audit_path)) {
             ks_fail(e, 500, "%s is missing but the audit log %s exists: restore the writer's file", kpo, api->audit_path);
@@ -216,7 +248,7 @@ static int open_audit(ks_err *e, ks_api *api)
     if (torn[0]) ks_log("%s: an incomplete last line (a torn write) was set aside in %s", api->audit_path, torn);
     rc = 0;
 done:
-    ks_file_free(pass, pass_len, 1);
+    kp_secure_free(pass);
     ks_file_free(file, file_len, 0);
     return rc;
 }
@@ -264,30 +296,25 @@ static int remember_or_recall(ks_err *e, ks_api *api, ks_link *l, size_t positio
     return found ? 0 : 500;
 }
 
-static int open_signers(ks_err *e, ks_api *api, const options *o)
+/* secrets: the remote signers' shared secrets, read before anything was made */
+static int open_signers(ks_err *e, ks_api *api, const options *o, uint8_t *const *secrets, const size_t *slens,
+                        const uint8_t key[32])
 {
     api->n = o->nurls ? o->nurls : o->signers;
     api->remote = o->nurls > 0;
     if ((api->signers = calloc(api->n, sizeof *api->signers)) == NULL) return ks_fail(e, 500, "out of memory");
     if (!api->remote) {
         char dir[4200];
-        snprintf(dir, sizeof dir, "%s/signer-%zu", api->data, api->n + 1);
-        if (ks_exists(dir))
-            return ks_fail(e, 500, "%s exists, so this cluster has more signers than --signers %zu", dir, api->n);
         if ((api->local = calloc(api->n, sizeof *api->local)) == NULL) return ks_fail(e, 500, "out of memory");
         for (size_t i = 0; i < api->n; i++) {
             snprintf(dir, sizeof dir, "%s/signer-%zu", api->data, i + 1);
-            if (ks_signer_open(e, &api->local[i], api->ctx, dir) != 0 ||
+            if (ks_signer_open(e, &api->local[i], api->ctx, dir, key) != 0 ||
                 ks_link_local(e, &api->signers[i], api->ctx, api->local[i]) != 0)
                 return 500;
         }
     } else {
         for (size_t i = 0; i < api->n; i++) {
-            uint8_t *secret = NULL;
-            size_t slen = 0;
-            if (ks_read_secret_file(e, o->secrets[i], &secret, &slen) != 0) return 500;
-            int rc = ks_link_remote(e, &api->signers[i], api->ctx, o->urls[i], secret, slen);
-            kp_secure_free(secret);
+            int rc = ks_link_remote(e, &api->signers[i], api->ctx, o->urls[i], secrets[i], slens[i]);
             if (rc != 0) return rc;
             ks_err why = {0};
             int answered = ks_link_identify(&why, &api->signers[i]) == 0;
@@ -326,16 +353,11 @@ static int open_signers(ks_err *e, ks_api *api, const options *o)
 
 static int lock_data(ks_err *e, ks_api *api)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/keyportd.lock", api->data);
-    api->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (api->lock_fd < 0) return ks_fail(e, 500, "cannot open %s: %s", path, strerror(errno));
-    if (flock(api->lock_fd, LOCK_EX | LOCK_NB) != 0)
-        return ks_fail(e, 500, "another keyportd is using %s (it holds %s)", api->data, path);
-    return 0;
+    return ks_lock_folder(e, &api->lock_fd, api->data, "keyportd.lock");
 }
 
-/* Remote signers: unfinished commits and aborts are retried every few seconds until the signers answer. */
+/* Unfinished commits, aborts and archives are retried every few seconds until the signers answer
+ * or can write again: remote signers that are down, and embedded ones whose disk was full. */
 static void *retry_main(void *arg)
 {
     ks_api *api = arg;
@@ -378,6 +400,50 @@ static void api_close(ks_api *api)
     kp_ctx_free(api->ctx);
 }
 
+/* What DATA says of its signers, once it has any: how many, and whether they are remote. */
+static int stored_shape(ks_api *api, size_t *count, int *remote)
+{
+    char stored[KP_MAX_SIGNERS * 100];
+    *count = 0;
+    *remote = 0;
+    if (!meta_get(api, "signers", stored, sizeof stored) || stored[0] == 0) return 0;
+    *count = 1;
+    for (const char *p = stored; *p; p++) *count += *p == ',';
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(api->db, "SELECT count(*) FROM signers", -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW)
+        *remote = sqlite3_column_int(q, 0) > 0;
+    sqlite3_finalize(q);
+    return 1;
+}
+
+/* The signers asked for must be those DATA was made with; without --signers, DATA says how many. */
+static int check_shape(ks_err *e, ks_api *api, options *o)
+{
+    size_t count;
+    int remote;
+    if (!stored_shape(api, &count, &remote)) {
+        if (o->nurls == 0 && o->signers == 0) o->signers = 5;
+        return 0;
+    }
+    if (remote && o->nurls == 0)
+        return ks_fail(e, 500, "this cluster's %zu signers are remote: give each one's --signer-url and "
+                               "--signer-secret-file",
+                       count);
+    if (!remote && o->nurls > 0)
+        return ks_fail(e, 500, "this cluster's %zu signers are embedded (in %s/signer-1 …): --signer-url does not go "
+                               "with it",
+                       count, api->data);
+    if (remote && o->nurls != count)
+        return ks_fail(e, 500, "this cluster has %zu remote signers, and %zu --signer-url were given", count, o->nurls);
+    if (!remote && o->signers_given && o->signers != count)
+        return ks_fail(e, 500, "this cluster has %zu signers (in %s), not %u: start it without --signers, or with "
+                               "--signers %zu",
+                       count, api->data, o->signers, count);
+    if (!remote) o->signers = (unsigned)count;
+    return 0;
+}
+
 int ks_api_main(int argc, char **argv)
 {
     options o;
@@ -388,6 +454,9 @@ int ks_api_main(int argc, char **argv)
     ks_err e = {0};
     ks_http *http = NULL;
     char url[300], token_where[4200], path[4200];
+    uint8_t *key = NULL, *secrets[KP_MAX_SIGNERS] = {0};
+    size_t slens[KP_MAX_SIGNERS] = {0};
+    int fresh = ks_is_fresh(o.data), made_data = !ks_exists(o.data), made_key = 0;
     memset(&api, 0, sizeof api);
     api.lock_fd = -1;
     api.data = (char *)o.data;
@@ -397,8 +466,6 @@ int ks_api_main(int argc, char **argv)
     pthread_mutex_init(&api.busy_lock, NULL);
     pthread_mutex_init(&api.stop_lock, NULL);
     pthread_cond_init(&api.stop_cond, NULL);
-    ks_actions_init(&api.actions);
-    ks_block_signals();
     ks_crash_init();
     curl_global_init(CURL_GLOBAL_DEFAULT);
     code = 1;
@@ -408,14 +475,19 @@ int ks_api_main(int argc, char **argv)
         ks_fail_kp(&e, 500, st, "setting up libkeyport");
         goto fail;
     }
-    if (ks_mkdir(&e, o.data) != 0 || lock_data(&e, &api) != 0) goto fail;
-    snprintf(path, sizeof path, "%s/api.db", o.data);
-    if (ks_db_open(&e, &api.db, path, api_schema) != 0) goto fail;
-    if (!meta_get(&api, "cluster_id", api.cluster_id, sizeof api.cluster_id)) {
-        ks_new_id(api.cluster_id, sizeof api.cluster_id, "cluster-");
-        if (meta_set(&e, &api, "cluster_id", api.cluster_id) != 0) goto fail;
+    if (ks_actions_init(&api.actions) != 0) {
+        ks_fail(&e, 500, "out of secure memory");
+        goto fail;
     }
-    if (load_token(&e, &api, o.token_file, token_where, sizeof token_where) != 0) goto fail;
+    /* everything that can refuse the start, before anything is made: the port, then every file read */
+    if (ks_http_bind(&e, &http, url, sizeof url, o.listen) != 0) goto fail;
+    ks_http_limits(http, o.connections, o.per_address);
+    if (o.token_file != NULL) {
+        uint8_t *t = NULL;
+        size_t tl = 0;
+        if (ks_read_file(&e, o.token_file, 4096, 1, &t, &tl) != 0) goto fail;
+        ks_file_free(t, tl, 1);
+    }
     if (o.policy != NULL) {
         uint8_t *text = NULL;
         size_t len = 0;
@@ -428,7 +500,43 @@ int ks_api_main(int argc, char **argv)
         }
     }
     if (o.credentials != NULL && ks_actions_load(&e, &api.actions, o.credentials) != 0) goto fail;
-    if (open_audit(&e, &api) != 0 || open_signers(&e, &api, &o) != 0) goto fail;
+    for (size_t i = 0; i < o.nsecrets; i++)
+        if (ks_read_secret_file(&e, o.secrets[i], &secrets[i], &slens[i]) != 0) goto fail;
+    if (!fresh) {
+        /* DATA exists: it says how many signers it has, and whether they are remote */
+        snprintf(path, sizeof path, "%s/api.db", o.data);
+        if (lock_data(&e, &api) != 0) goto fail;
+        if (ks_exists(path) && ks_db_open(&e, &api.db, path, api_schema) != 0) goto fail;
+        if (api.db != NULL && check_shape(&e, &api, &o) != 0) goto fail;
+    }
+    if (o.nurls == 0 && o.signers == 0) o.signers = 5;
+
+    if (ks_keysource_open(&e, api.ctx, &o.keys, o.data, fresh, &key, &made_key) != 0) goto fail;
+    /* after the passphrase prompt (where Ctrl-C still stops the process), before any thread */
+    ks_block_signals();
+    if (ks_mkdir(&e, o.data) != 0 || (api.lock_fd < 0 && lock_data(&e, &api) != 0)) goto fail;
+    snprintf(path, sizeof path, "%s/api.db", o.data);
+    if (api.db == NULL && ks_db_open(&e, &api.db, path, api_schema) != 0) goto fail;
+    if (!meta_get(&api, "cluster_id", api.cluster_id, sizeof api.cluster_id)) {
+        ks_new_id(api.cluster_id, sizeof api.cluster_id, "cluster-");
+        if (meta_set(&e, &api, "cluster_id", api.cluster_id) != 0) goto fail;
+    }
+    if (load_token(&e, &api, o.token_file, token_where, sizeof token_where) != 0) goto fail;
+    if (open_audit(&e, &api, key) != 0 || open_signers(&e, &api, &o, secrets, slens, key) != 0) goto fail;
+
+    /* keys archived by an older keyportd, which told no signer: tell them all once (archive is idempotent) */
+    char done_once[8];
+    if (!meta_get(&api, "archives_on_signers", done_once, sizeof done_once)) {
+        char fill[300];
+        snprintf(fill, sizeof fill,
+                 "WITH RECURSIVE pos(p) AS (SELECT 0 UNION ALL SELECT p + 1 FROM pos WHERE p + 1 < %zu)"
+                 " INSERT OR IGNORE INTO signer_archive(key_id, position) SELECT keys.id, pos.p FROM keys, pos"
+                 " WHERE keys.status = 'Archived'",
+                 api.n);
+        if (ks_db_exec(&e, api.db, "recording the archived keys for the signers", fill) != 0 ||
+            meta_set(&e, &api, "archives_on_signers", "1") != 0)
+            goto fail;
+    }
 
     /* API.md "Recovery": finish what a crash interrupted before serving anything */
     char sql[96];
@@ -447,15 +555,14 @@ int ks_api_main(int argc, char **argv)
         ks_audit(&api, "cluster.started", NULL, NULL, NULL, 0, (const char *)started.data);
     kp_buf_release(&started);
     if (left > 0) ks_log("%zu unfinished key operations wait for signers that do not answer; they are retried", left);
-    if (api.remote) {
-        if (pthread_create(&api.retry_thread, NULL, retry_main, &api) != 0) {
-            ks_fail(&e, 500, "cannot start the retry thread");
-            goto fail;
-        }
-        api.retry_running = 1;
+    /* the same retries in both modes: a remote signer down, or an embedded one that cannot write */
+    if (pthread_create(&api.retry_thread, NULL, retry_main, &api) != 0) {
+        ks_fail(&e, 500, "cannot start the retry thread");
+        goto fail;
     }
+    api.retry_running = 1;
 
-    if (ks_http_start(&e, &http, url, sizeof url, o.listen, ks_api_handle, &api) != 0) goto fail;
+    if (ks_http_serve(&e, http, ks_api_handle, &api) != 0) goto fail;
     /* the "listening" line comes last: who waits for it has read everything before it */
     if (api.policy == NULL) printf("keyportd: no --policy: key imports, exports and archives will be refused (403)\n");
     if (api.actions.ncreds == 0)
@@ -467,12 +574,21 @@ int ks_api_main(int argc, char **argv)
     int sig = ks_wait_signal();
     ks_log("stopping on signal %d", sig);
     ks_http_stop(http);
+    http = NULL;
     code = 0;
     goto done;
 fail:
     ks_log("%s", e.msg);
 done:
+    ks_http_stop(http);
     api_close(&api);
+    if (code != 0 && fresh) {
+        /* a refused first start leaves nothing behind: not the folder, not a key file it made */
+        ks_remove_tree(o.data, !made_data);
+        if (made_key) unlink(o.keys.key_file);
+    }
+    for (size_t i = 0; i < KP_MAX_SIGNERS; i++) kp_secure_free(secrets[i]);
+    kp_secure_free(key);
     pthread_mutex_destroy(&api.db_lock);
     pthread_mutex_destroy(&api.audit_lock);
     pthread_mutex_destroy(&api.nonce_lock);

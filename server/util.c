@@ -216,6 +216,11 @@ static void sync_dir(const char *path)
     free(copy);
 }
 
+void ks_sync_parent(const char *path)
+{
+    sync_dir(path);
+}
+
 int ks_write_new_file(ks_err *e, const char *path, const void *data, size_t len, int mode)
 {
     char tmp[4200];

@@ -12,6 +12,7 @@ kp_status kp_at_rest_seal(kp_buf *out, const uint8_t key[32], const uint8_t *ad,
     if (p == NULL) return KP_ERR_NOMEM;
     kp_random(p, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
     crypto_aead_xchacha20poly1305_ietf_encrypt(p + 24, &clen, data, len, ad, adlen, NULL, p, key);
+    KP_DECLASSIFY(p, len + KP_AT_REST_OVERHEAD); /* sealed data is public */
     return KP_OK;
 }
 
@@ -22,7 +23,9 @@ kp_status kp_at_rest_open(uint8_t *data, const uint8_t key[32], const uint8_t *a
     unsigned long long mlen = 0;
     if (len < KP_AT_REST_OVERHEAD) return kp_fail(KP_ERR_DECRYPT, "the sealed data is truncated");
     KP_ARG_CHECK(NULL, data != NULL || len == KP_AT_REST_OVERHEAD);
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(data, &mlen, NULL, sealed + 24, len - 24, ad, adlen, sealed, key) != 0) {
+    /* whether it opens is public: the caller is told */
+    if (kp_public_bit(crypto_aead_xchacha20poly1305_ietf_decrypt(data, &mlen, NULL, sealed + 24, len - 24, ad, adlen,
+                                                                 sealed, key) != 0)) {
         sodium_memzero(data, len - KP_AT_REST_OVERHEAD);
         return kp_fail(KP_ERR_DECRYPT, "the sealed data does not open: wrong storage key, or it was altered or moved");
     }

@@ -57,6 +57,7 @@ kp_status kp_sealed_seal(const char magic[4], uint8_t file[KP_CONTEXT_FILE_BYTES
     kp_status st = derive(key, pass, passlen, file);
     if (st == KP_OK)
         crypto_aead_xchacha20poly1305_ietf_encrypt(file + HDR_LEN, &clen, secret, 32, file, HDR_LEN, NULL, file + 30, key);
+    KP_DECLASSIFY(file, KP_CONTEXT_FILE_BYTES); /* the sealed file is public */
     sodium_memzero(key, sizeof key);
     if (st != KP_OK) memset(file, 0, KP_CONTEXT_FILE_BYTES);
     return st;
@@ -98,10 +99,11 @@ kp_status kp_sealed_open(const char magic[4], uint8_t secret[32], const uint8_t 
     if (st != KP_OK) return st;
     if (passlen == 0) return kp_fail(KP_ERR_EMPTY, "the passphrase is empty");
     st = derive(key, pass, passlen, file);
+    /* whether the file opens is public: the caller is told */
     if (st == KP_OK &&
-        (crypto_aead_xchacha20poly1305_ietf_decrypt(secret, &mlen, NULL, file + HDR_LEN, 48, file, HDR_LEN, file + 30,
-                                                    key) != 0 ||
-         mlen != 32))
+        (kp_public_bit(crypto_aead_xchacha20poly1305_ietf_decrypt(secret, &mlen, NULL, file + HDR_LEN, 48, file, HDR_LEN,
+                                                                  file + 30, key) != 0) ||
+         kp_public_bit(mlen != 32)))
         st = kp_fail(KP_ERR_DECRYPT, "the %s does not open: wrong passphrase, or the file was altered", what_of(magic));
     sodium_memzero(key, sizeof key);
     if (st != KP_OK) sodium_memzero(secret, 32);

@@ -163,7 +163,7 @@ kp_status kp_credential_parse(kp_credential **out, const char *json, size_t len)
         st = kp_fail(KP_ERR_HEX, "publicKey must be %zu hex digits", 2 * c->pub_len);
         goto done;
     }
-    if ((st = kp_json_need_str(&j, 0, "privateKey", "privateKey", &s, &slen)) != KP_OK) goto done;
+    if ((st = kp_json_need_secret_str(&j, 0, "privateKey", "privateKey", &s, &slen)) != KP_OK) goto done;
     if (kp_hex_decode_exact(c->priv, 32, s, slen) != KP_OK) {
         st = kp_fail(KP_ERR_HEX, "privateKey must be 64 hex digits");
         goto done;
@@ -212,6 +212,7 @@ kp_status kp_credential_sign(const kp_credential *c, kp_buf *sig, const uint8_t 
         crypto_sign_seed_keypair(pk, sk, c->priv);
         crypto_sign_detached(out, NULL, msg, len, sk);
         sodium_memzero(sk, sizeof sk);
+        KP_DECLASSIFY(out, 64); /* a signature is public */
         return KP_OK;
     }
     kp_status st = kp_fail(KP_ERR_INTERNAL, "OpenSSL could not sign with the P-256 credential");
@@ -222,7 +223,11 @@ kp_status kp_credential_sign(const kp_credential *c, kp_buf *sig, const uint8_t 
         EVP_DigestSign(md, NULL, &siglen, msg, len) > 0) {
         size_t start = sig->len;
         uint8_t *out = kp_buf_extend(sig, siglen);
-        if (out != NULL && EVP_DigestSign(md, out, &siglen, msg, len) > 0) {
+        int signed_ok = out != NULL && EVP_DigestSign(md, out, &siglen, msg, len) > 0;
+        KP_DECLASSIFY(&signed_ok, sizeof signed_ok);
+        KP_DECLASSIFY(&siglen, sizeof siglen); /* a signature, and so its DER length, is public */
+        if (signed_ok) {
+            KP_DECLASSIFY(out, siglen);
             sig->len = start + siglen; /* DER length varies */
             sig->data[sig->len] = 0;
             st = KP_OK;

@@ -1,7 +1,6 @@
 /* ctx.c: the context, curve and scheme names, and key-level helpers. */
 #include <string.h>
 
-#include <openssl/ec.h>
 #include <sodium.h>
 
 #include "curve.h"
@@ -24,10 +23,9 @@ kp_status kp_ctx_new(kp_ctx **out)
     kp_random(seed, sizeof seed);
     int ok = secp256k1_context_randomize(ctx->secp, seed);
     sodium_memzero(seed, sizeof seed);
-    kp_status st = ok ? kp_stark_group_new(&ctx->stark) : kp_fail(KP_ERR_INTERNAL, "libsecp256k1 randomize failed");
-    if (st != KP_OK) {
+    if (!ok) {
         kp_ctx_free(ctx);
-        return st;
+        return kp_fail(KP_ERR_INTERNAL, "libsecp256k1 randomize failed");
     }
     kp_field_of(KP_CURVE_SECP256K1); /* set up the field tables before any thread shares ctx */
     *out = ctx;
@@ -38,7 +36,6 @@ void kp_ctx_free(kp_ctx *ctx)
 {
     if (ctx == NULL) return;
     if (ctx->secp != NULL) secp256k1_context_destroy(ctx->secp);
-    EC_GROUP_free(ctx->stark);
     free(ctx);
 }
 
@@ -112,7 +109,8 @@ kp_status kp_scalar_check(kp_curve c, const uint8_t scalar[32])
     const kp_field *f = kp_field_of(c);
     if (f == NULL) return kp_fail(KP_ERR_CURVE, "unknown curve %d", (int)c);
     kp_fe v;
-    int ok = kp_fe_from_bytes(f, &v, scalar) & (kp_fe_is_zero(&v) ^ 1);
+    /* whether a key is valid is public: the caller is told */
+    int ok = kp_public_bit(kp_fe_from_bytes(f, &v, scalar) & (kp_fe_is_zero(&v) ^ 1));
     kp_memzero(&v, sizeof v);
     return ok ? KP_OK : kp_fail(KP_ERR_SCALAR, "scalar is zero or not below the %s order", kp_curve_name(c));
 }
@@ -161,14 +159,40 @@ kp_status kp_ed25519_seed_to_scalar(uint8_t scalar[32], const uint8_t seed[32])
                                                               : kp_fail(KP_ERR_SCALAR, "the seed reduces to zero");
 }
 
-/* The digits of hex without surrounding white space and an optional 0x: [*a, *b). */
+/* all ones if c == x, else 0 (bytes) */
+static size_t eq_mask_byte(unsigned char c, unsigned char x)
+{
+    return (size_t)0 - (size_t)((((unsigned)(c ^ x)) - 1u) >> 31);
+}
+
+static size_t ws_mask(unsigned char c)
+{
+    return eq_mask_byte(c, ' ') | eq_mask_byte(c, '\t') | eq_mask_byte(c, '\n') | eq_mask_byte(c, '\r');
+}
+
+/* The digits of hex without surrounding white space and an optional 0x: [*a, *b). Constant-time
+ * in the characters: every byte is read once each way with masks (no branch on a digit, which
+ * would tell whether a key starts with 0). The bounds it returns are the layout of the text (how
+ * much white space, whether there is a 0x), public by design, and declassified as such. */
 static void trim_hex(const char *hex, size_t len, size_t *a, size_t *b)
 {
-    *a = 0;
-    *b = len;
-    while (*a < *b && (hex[*a] == ' ' || hex[*a] == '\t' || hex[*a] == '\n' || hex[*a] == '\r')) (*a)++;
-    while (*b > *a && (hex[*b - 1] == ' ' || hex[*b - 1] == '\t' || hex[*b - 1] == '\n' || hex[*b - 1] == '\r')) (*b)--;
-    if (*b - *a >= 2 && hex[*a] == '0' && (hex[*a + 1] == 'x' || hex[*a + 1] == 'X')) *a += 2;
+    size_t lead = 0, trail = 0, in_lead = ~(size_t)0, in_trail = ~(size_t)0;
+    for (size_t i = 0; i < len; i++) {
+        in_lead &= ws_mask((unsigned char)hex[i]);
+        lead += in_lead & 1;
+        in_trail &= ws_mask((unsigned char)hex[len - 1 - i]);
+        trail += in_trail & 1;
+    }
+    KP_DECLASSIFY(&lead, sizeof lead);
+    KP_DECLASSIFY(&trail, sizeof trail);
+    *a = lead;
+    *b = lead == len ? len : len - trail; /* all white space: empty */
+    if (*b - *a >= 2) {
+        unsigned char c0 = (unsigned char)hex[*a], c1 = (unsigned char)hex[*a + 1];
+        size_t prefix = eq_mask_byte(c0, '0') & (eq_mask_byte(c1, 'x') | eq_mask_byte(c1, 'X')) & 2;
+        KP_DECLASSIFY(&prefix, sizeof prefix); /* a key digit is never x: this is layout */
+        *a += prefix;
+    }
 }
 
 kp_status kp_bytes_from_hex(uint8_t *out, size_t outlen, const char *hex, size_t len)

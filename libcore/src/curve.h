@@ -7,7 +7,9 @@
  * Operations that would produce the identity fail (KP_ERR_POINT).
  *
  * base_mul takes a secret scalar and is constant-time; mul takes a public one (the
- * Lagrange coefficients of share checks) and may be variable-time.
+ * Lagrange coefficients of share checks) and may be variable-time (stark's is constant-time
+ * too). Stark runs on keyport's own arithmetic (stark.c); the others on libsecp256k1 and
+ * libsodium.
  */
 #ifndef KP_CURVE_H
 #define KP_CURVE_H
@@ -41,8 +43,22 @@ int kp_point_eq(const kp_ctx *ctx, const kp_point *a, const kp_point *b);
 /* r = sum lambda_i * p_i (public scalars). */
 kp_status kp_point_lincomb(const kp_ctx *ctx, kp_point *r, const kp_point *p, const kp_fe *lambda, size_t k);
 
-/* Sets up the Stark group for a context (curve.c). */
-kp_status kp_stark_group_new(EC_GROUP **out);
+/* public_shares[i] = shares[i]·G for the n shares f(1..n) of one polynomial of degree t-1.
+ * Stark takes t base multiplications (of f's forward differences at 1) and (n-1)(t-1) point
+ * additions, with one inversion for all n points; the other curves n base multiplications.
+ * shares secret; pubs public. */
+kp_status kp_public_shares(const kp_ctx *ctx, kp_point *pubs, kp_curve c, const uint8_t (*shares)[32], unsigned t,
+                           unsigned n);
+
+/* stark.c: the Stark entries of the table, and its shortcuts for the two functions above. */
+kp_status kp_stark_base_mul(const kp_ctx *ctx, kp_point *r, const uint8_t s[32]);
+kp_status kp_stark_mul(const kp_ctx *ctx, kp_point *r, const kp_point *p, const uint8_t s[32]);
+kp_status kp_stark_add(const kp_ctx *ctx, kp_point *r, const kp_point *a, const kp_point *b);
+kp_status kp_stark_parse(const kp_ctx *ctx, kp_point *r, const uint8_t *in, size_t len);
+void kp_stark_serialize(const kp_ctx *ctx, uint8_t *out, const kp_point *p, int compressed);
+kp_status kp_stark_lincomb(const kp_ctx *ctx, kp_point *r, const kp_point *p, const kp_fe *lambda, size_t k);
+kp_status kp_stark_public_shares(const kp_ctx *ctx, kp_point *pubs, const uint8_t (*shares)[32], unsigned t,
+                                 unsigned n);
 
 /* secp256k1 ECDH returning the 33-byte compressed shared point (WIRE.md §1 step 2). s secret. */
 kp_status kp_secp_ecdh(const kp_ctx *ctx, uint8_t shared[33], const uint8_t point[33], const uint8_t s[32]);

@@ -57,7 +57,7 @@ kp_status kp_encryption_keypair(const kp_ctx *ctx, uint8_t secret[32], uint8_t e
     KP_ARG_CHECK(ctx, ctx != NULL && secret != NULL && encryption_key != NULL);
     do {
         kp_random(secret, 32);
-    } while (!secp256k1_ec_seckey_verify(ctx->secp, secret));
+    } while (!kp_public_bit(secp256k1_ec_seckey_verify(ctx->secp, secret))); /* tells only that a retry happened */
     return kp_encryption_key_from_secret(ctx, encryption_key, secret);
 }
 
@@ -122,7 +122,7 @@ kp_status kp_envelope_seal(const kp_ctx *ctx, uint8_t *ct, const uint8_t encrypt
     const kp_curve_ops *secp = kp_curve_ops_of(KP_CURVE_SECP256K1);
     do {
         kp_random(e, sizeof e); /* WIRE.md §1 step 2: a fresh scalar per message */
-    } while (!secp256k1_ec_seckey_verify(ctx->secp, e));
+    } while (!kp_public_bit(secp256k1_ec_seckey_verify(ctx->secp, e)));
     if ((st = secp->base_mul(ctx, &E, e)) != KP_OK) goto cleanup;
     if ((st = kp_secp_ecdh(ctx, shared, encryption_key, e)) != KP_OK) {
         st = kp_fail(KP_ERR_ENCRYPTION_KEY, "the encryption key is not a valid secp256k1 point");
@@ -134,6 +134,7 @@ kp_status kp_envelope_seal(const kp_ctx *ctx, uint8_t *ct, const uint8_t encrypt
         goto cleanup;
     }
     secp->serialize(ctx, ct + mlen + 16, &E, 1); /* step 5: ciphertext || tag || E */
+    KP_DECLASSIFY(ct, mlen + KP_ENVELOPE_OVERHEAD); /* the envelope is public */
     st = KP_OK;
 cleanup:
     sodium_memzero(e, sizeof e);
@@ -155,7 +156,7 @@ kp_status kp_envelope_open(const kp_ctx *ctx, uint8_t *m, const uint8_t secret[3
     if (kp_secp_ecdh(ctx, shared, ct + mlen + 16, secret) != KP_OK) goto cleanup;
     hkdf32(k, shared, sizeof shared);
     memcpy(tag, ct + mlen, 16);
-    if (!aes_gcm(0, m, k, ct, mlen, tag)) {
+    if (!kp_public_bit(aes_gcm(0, m, k, ct, mlen, tag))) { /* authentic or not: public */
         sodium_memzero(m, mlen);
         goto cleanup;
     }

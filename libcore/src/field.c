@@ -233,7 +233,7 @@ void kp_fe_random(const kp_field *f, kp_fe *r)
     do {
         kp_random(wide, sizeof wide);
         kp_fe_from_wide(f, r, wide);
-    } while (kp_fe_is_zero(r)); /* probability ~2^-250; leaks only that a retry happened */
+    } while (kp_public_bit(kp_fe_is_zero(r))); /* probability ~2^-250; tells only that a retry happened */
     kp_memzero(wide, sizeof wide);
 }
 

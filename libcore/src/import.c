@@ -178,7 +178,7 @@ kp_status kp_import_prepare(const kp_ctx *ctx, kp_buf *out, const kp_signers *si
     size_t n = signers->n;
     uint8_t shares[KP_MAX_SIGNERS][32]; /* short-lived secrets: on the stack, wiped at cleanup */
     kp_buf pubs, pt, ct;
-    kp_point pub;
+    kp_point pub[KP_MAX_SIGNERS];
     size_t start = out->len;
     kp_clear_error();
     if ((st = kp_scheme_check(p, c)) != KP_OK) return st;
@@ -188,16 +188,16 @@ kp_status kp_import_prepare(const kp_ctx *ctx, kp_buf *out, const kp_signers *si
     if (kp_scalar_check(c, secret) != KP_OK)
         return kp_fail(KP_ERR_SCALAR, "the key is zero or not below the %s curve order", kp_curve_name(c));
     if (name != NULL && (st = kp_key_name_check(name, strlen(name))) != KP_OK) return st;
-    const kp_curve_ops *ops = kp_curve_ops_of(c);
     kp_buf_init(&pubs, 0);
     kp_buf_init(&pt, 1);
     kp_buf_init(&ct, 0);
     if ((st = kp_share_split(ctx, shares, c, min_signers, (unsigned)n, secret)) != KP_OK) goto cleanup;
     /* public_shares[j] = x_j·G, the same array in every signer's plaintext: write it once. */
-    if ((st = kp_buf_addstr(&pubs, "[")) != KP_OK) goto cleanup;
+    if ((st = kp_public_shares(ctx, pub, c, (const uint8_t (*)[32])shares, min_signers, (unsigned)n)) != KP_OK ||
+        (st = kp_buf_addstr(&pubs, "[")) != KP_OK)
+        goto cleanup;
     for (size_t i = 0; i < n; i++) {
-        if ((st = ops->base_mul(ctx, &pub, shares[i])) != KP_OK || (i && (st = kp_buf_addstr(&pubs, ",")) != KP_OK) ||
-            (st = kp_wire_point_write(ctx, &pubs, &pub)) != KP_OK)
+        if ((i && (st = kp_buf_addstr(&pubs, ",")) != KP_OK) || (st = kp_wire_point_write(ctx, &pubs, &pub[i])) != KP_OK)
             goto cleanup;
     }
     if ((st = kp_buf_addstr(&pubs, "]")) != KP_OK) goto cleanup;

@@ -16,9 +16,23 @@ static kp_status perr(parser *ps, const char *msg)
                    (size_t)(ps->p - ps->j->text));
 }
 
+/* Constant time: a document may be secret (a decrypted share plaintext), but only the scalar
+ * strings in it are; its structure (every byte outside a string: white space, punctuation,
+ * numbers, literals), its keys, and the class of each byte inside a string (ordinary, quote,
+ * backslash, control, non-ASCII) are public by design, and are declassified (KP_DECLASSIFY)
+ * where they are read. The value of an ordinary string byte is never branched on here; a reader
+ * takes a secret string with kp_json_need_secret_str and a public one with kp_json_need_str. */
+
+/* the byte at p, outside a string: structure, public */
+static char at(const parser *ps)
+{
+    KP_DECLASSIFY(ps->p, 1);
+    return *ps->p;
+}
+
 static void skip_ws(parser *ps)
 {
-    while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r')) ps->p++;
+    while (ps->p < ps->end && (at(ps) == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r')) ps->p++;
 }
 
 static kp_status new_tok(parser *ps, kp_jtype type, int *idx)
@@ -97,8 +111,19 @@ static kp_status parse_string(parser *ps, int *idx)
     if ((st = new_tok(ps, KP_J_STRING, idx)) != KP_OK) return st;
     const char *s = ps->p;
     int escaped = 0;
-    while (ps->p < ps->end && *ps->p != '"') {
-        unsigned char c = (unsigned char)*ps->p;
+    while (ps->p < ps->end) {
+        unsigned c = (unsigned char)*ps->p;
+        unsigned cls = (((c ^ '"') - 1u) >> 31) | ((((c ^ '\\') - 1u) >> 31) << 1) | (((c - 0x20u) >> 31) << 2) |
+                       ((c >> 7) << 3);
+        KP_DECLASSIFY(&cls, sizeof cls); /* the class of the byte, not its value */
+        if (cls == 0) { /* printable ASCII */
+            ps->p++;
+            continue;
+        }
+        if (cls & 1) break; /* the closing quote */
+        /* a byte that is not ordinary: escapes, controls and UTF-8 never occur in a scalar's
+         * hex digits, so what follows is public */
+        KP_DECLASSIFY(ps->p, (size_t)(ps->end - ps->p) < 6 ? (size_t)(ps->end - ps->p) : 6);
         if (c < 0x20) return perr(ps, "control character in a string");
         if (c == '\\') {
             escaped = 1;
@@ -144,25 +169,25 @@ static kp_status parse_number(parser *ps, int *idx)
     kp_status st;
     if ((st = new_tok(ps, KP_J_NUMBER, idx)) != KP_OK) return st;
     const char *s = ps->p;
-    if (ps->p < ps->end && *ps->p == '-') ps->p++;
+    if (ps->p < ps->end && at(ps) == '-') ps->p++;
     if (ps->p >= ps->end) return perr(ps, "truncated number");
-    if (*ps->p == '0') {
+    if (at(ps) == '0') {
         ps->p++;
     } else if (*ps->p >= '1' && *ps->p <= '9') {
-        while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9') ps->p++;
+        while (ps->p < ps->end && at(ps) >= '0' && *ps->p <= '9') ps->p++;
     } else {
         return perr(ps, "bad number");
     }
-    if (ps->p < ps->end && *ps->p == '.') {
+    if (ps->p < ps->end && at(ps) == '.') {
         ps->p++;
-        if (ps->p >= ps->end || *ps->p < '0' || *ps->p > '9') return perr(ps, "bad fraction");
-        while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9') ps->p++;
+        if (ps->p >= ps->end || at(ps) < '0' || *ps->p > '9') return perr(ps, "bad fraction");
+        while (ps->p < ps->end && at(ps) >= '0' && *ps->p <= '9') ps->p++;
     }
-    if (ps->p < ps->end && (*ps->p == 'e' || *ps->p == 'E')) {
+    if (ps->p < ps->end && (at(ps) == 'e' || *ps->p == 'E')) {
         ps->p++;
-        if (ps->p < ps->end && (*ps->p == '+' || *ps->p == '-')) ps->p++;
-        if (ps->p >= ps->end || *ps->p < '0' || *ps->p > '9') return perr(ps, "bad exponent");
-        while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9') ps->p++;
+        if (ps->p < ps->end && (at(ps) == '+' || *ps->p == '-')) ps->p++;
+        if (ps->p >= ps->end || at(ps) < '0' || *ps->p > '9') return perr(ps, "bad exponent");
+        while (ps->p < ps->end && at(ps) >= '0' && *ps->p <= '9') ps->p++;
     }
     kp_jtok *t = &ps->j->tok[*idx];
     t->len = (uint32_t)(ps->p - s);
@@ -189,7 +214,7 @@ static kp_status parse_container(parser *ps, int depth, int *idx, int is_obj)
     uint32_t count = 0;
     ps->p++;
     skip_ws(ps);
-    if (ps->p < ps->end && *ps->p == close) {
+    if (ps->p < ps->end && at(ps) == close) {
         ps->p++;
         ps->j->tok[me].next = (uint32_t)ps->j->ntok;
         return KP_OK;
@@ -198,9 +223,10 @@ static kp_status parse_container(parser *ps, int depth, int *idx, int is_obj)
         int child;
         skip_ws(ps);
         if (is_obj) {
-            if (ps->p >= ps->end || *ps->p != '"') return perr(ps, "expected a string key");
+            if (ps->p >= ps->end || at(ps) != '"') return perr(ps, "expected a string key");
             if (count >= KP_JSON_MAX_MEMBERS) return perr(ps, "object has too many members");
             if ((st = parse_string(ps, &child)) != KP_OK) return st;
+            KP_DECLASSIFY(ps->j->text + ps->j->tok[child].start, ps->j->tok[child].len); /* keys are public */
             if (ps->j->tok[child].escaped) return perr(ps, "escape in an object key");
             for (uint32_t i = 0; i < count; i++)
                 if (keys_equal(ps->j, keys[i], child)) {
@@ -217,7 +243,7 @@ static kp_status parse_container(parser *ps, int depth, int *idx, int is_obj)
                 }
             keys[count] = child;
             skip_ws(ps);
-            if (ps->p >= ps->end || *ps->p != ':') return perr(ps, "expected ':'");
+            if (ps->p >= ps->end || at(ps) != ':') return perr(ps, "expected ':'");
             ps->p++;
             skip_ws(ps);
         }
@@ -225,7 +251,7 @@ static kp_status parse_container(parser *ps, int depth, int *idx, int is_obj)
         count++;
         skip_ws(ps);
         if (ps->p >= ps->end) return perr(ps, "truncated document");
-        if (*ps->p == ',') {
+        if (at(ps) == ',') {
             ps->p++;
             continue;
         }
@@ -243,6 +269,7 @@ static kp_status parse_container(parser *ps, int depth, int *idx, int is_obj)
 static kp_status parse_literal(parser *ps, int *idx, const char *word, kp_jtype type)
 {
     size_t n = strlen(word);
+    if ((size_t)(ps->end - ps->p) >= n) KP_DECLASSIFY(ps->p, n);
     if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0) return perr(ps, "unexpected character");
     kp_status st = new_tok(ps, type, idx);
     if (st != KP_OK) return st;
@@ -256,7 +283,7 @@ static kp_status parse_value(parser *ps, int depth, int *idx)
 {
     skip_ws(ps);
     if (ps->p >= ps->end) return perr(ps, "truncated document");
-    switch (*ps->p) {
+    switch (at(ps)) {
     case '{': return parse_container(ps, depth, idx, 1);
     case '[': return parse_container(ps, depth, idx, 0);
     case '"': return parse_string(ps, idx);
@@ -338,7 +365,8 @@ kp_status kp_json_need(const kp_json *j, int obj, const char *key, kp_jtype type
     return KP_OK;
 }
 
-kp_status kp_json_need_str(const kp_json *j, int obj, const char *key, const char *path, const char **s, size_t *len)
+kp_status kp_json_need_secret_str(const kp_json *j, int obj, const char *key, const char *path, const char **s,
+                                  size_t *len)
 {
     int v;
     kp_status st = kp_json_need(j, obj, key, KP_J_STRING, path, &v);
@@ -349,6 +377,13 @@ kp_status kp_json_need_str(const kp_json *j, int obj, const char *key, const cha
     *s = j->text + j->tok[v].start;
     *len = j->tok[v].len;
     return KP_OK;
+}
+
+kp_status kp_json_need_str(const kp_json *j, int obj, const char *key, const char *path, const char **s, size_t *len)
+{
+    kp_status st = kp_json_need_secret_str(j, obj, key, path, s, len);
+    if (st == KP_OK) KP_DECLASSIFY(*s, *len); /* a public value: a name, an id, a point, a tag */
+    return st;
 }
 
 kp_status kp_json_need_uint(const kp_json *j, int obj, const char *key, uint32_t lo, uint32_t hi, const char *path,

@@ -55,6 +55,9 @@ int kp_json_next(const kp_json *j, int arr, int i);
 kp_status kp_json_need(const kp_json *j, int obj, const char *key, kp_jtype type, const char *path, int *out);
 /* An ASCII string without escapes: pointer into the text and its length. */
 kp_status kp_json_need_str(const kp_json *j, int obj, const char *key, const char *path, const char **s, size_t *len);
+/* The same for a secret string (a scalar's hex digits): its bytes stay secret for the ctime test. */
+kp_status kp_json_need_secret_str(const kp_json *j, int obj, const char *key, const char *path, const char **s,
+                                  size_t *len);
 /* An integer in [lo, hi] written without fraction or exponent. */
 kp_status kp_json_need_uint(const kp_json *j, int obj, const char *key, uint32_t lo, uint32_t hi, const char *path,
                             uint32_t *out);

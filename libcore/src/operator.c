@@ -171,6 +171,7 @@ kp_status kp_operator_unlock(const kp_ctx *ctx, kp_operator *op, const char *pas
     kp_status st = kp_sealed_open(OPERATOR_MAGIC, seed, op->sealed, sizeof op->sealed, pass, passlen);
     if (st == KP_OK) {
         crypto_sign_seed_keypair(pk, sk, seed);
+        KP_DECLASSIFY(pk, sizeof pk); /* a public key */
         if (memcmp(pk, op->pk, 32) != 0)
             st = kp_fail(KP_ERR_DECRYPT, "the sealed secret does not belong to the operator's publicKey");
     }

@@ -33,7 +33,7 @@ kp_status kp_share_split(const kp_ctx *ctx, uint8_t (*shares)[32], kp_curve c, u
             zero |= kp_fe_is_zero(&y);
             kp_fe_to_bytes(shares[j - 1], &y);
         }
-    } while (zero);
+    } while (kp_public_bit(zero)); /* tells only that a retry happened */
     kp_memzero(coef, sizeof coef);
     kp_memzero(&y, sizeof y);
     return KP_OK;
@@ -66,7 +66,7 @@ kp_status kp_share_combine(uint8_t secret[32], kp_curve c, const uint8_t (*indic
                 st = kp_fail(KP_ERR_DUPLICATE, "shares %zu and %zu have the same index", j, i);
                 break;
             }
-        if (st == KP_OK && !kp_fe_from_bytes(f, &ys[i], shares[i]))
+        if (st == KP_OK && !kp_public_bit(kp_fe_from_bytes(f, &ys[i], shares[i]))) /* validity: public */
             st = kp_fail(KP_ERR_SCALAR, "share %zu is not below the %s order", i, kp_curve_name(c));
     }
     if (st == KP_OK) {
@@ -112,7 +112,7 @@ kp_status kp_share_combine(uint8_t secret[32], kp_curve c, const uint8_t (*indic
 static int poly_deg(const kp_fe *c, int max)
 {
     for (int d = max; d >= 0; d--)
-        if (!kp_fe_is_zero(&c[d])) return d;
+        if (!kp_public_bit(kp_fe_is_zero(&c[d]))) return d; /* degrees: public, see above */
     return -1;
 }
 
@@ -290,7 +290,7 @@ static uint64_t agreement(const struct points *p, const kp_fe *coef, unsigned t,
     kp_fe v;
     for (size_t i = 0; i < p->m; i++) {
         poly_eval(p->f, &v, coef, t, &p->x[i]);
-        if (kp_fe_eq(&v, &p->y[i])) on |= (uint64_t)1 << i;
+        if (kp_public_bit(kp_fe_eq(&v, &p->y[i]))) on |= (uint64_t)1 << i; /* reported: public */
     }
     *work += (unsigned long)p->m * t;
     kp_memzero(&v, sizeof v);

@@ -39,7 +39,7 @@ kp_status kp_vss_deal(const kp_ctx *ctx, uint8_t (*shares)[32], uint8_t *commitm
             zero |= kp_fe_is_zero(&y);
             kp_fe_to_bytes(shares[j - 1], &y);
         }
-    } while (zero); /* a zero share is refused downstream: draw again (probability ~n/2^252) */
+    } while (kp_public_bit(zero)); /* a zero share is refused downstream: draw again (probability ~n/2^252) */
     for (unsigned k = 0; k < t && st == KP_OK; k++) {
         kp_fe_to_bytes(s, &coef[k]);
         if ((st = ops->base_mul(ctx, &C, s)) == KP_OK) ops->serialize(ctx, commitments + k * ops->pub_len, &C, 1);

@@ -52,7 +52,7 @@ kp_status kp_wire_scalar_read(const kp_json *j, int tok, kp_curve c, const char 
     if (j->tok[tok].type != KP_J_OBJECT) return kp_fail(KP_ERR_FORMAT, "%s must be a scalar object", path);
     if ((st = check_curve_tag(j, tok, c, path)) != KP_OK) return st;
     snprintf(p, sizeof p, "%s.scalar", path);
-    if ((st = kp_json_need_str(j, tok, "scalar", p, &s, &len)) != KP_OK) return st;
+    if ((st = kp_json_need_secret_str(j, tok, "scalar", p, &s, &len)) != KP_OK) return st;
     if (kp_hex_decode_exact(out, 32, s, len) != KP_OK) return kp_fail(KP_ERR_HEX, "%s must be 64 hex digits", p);
     if (kp_scalar_check(c, out) != KP_OK) {
         kp_memzero(out, 32);
@@ -115,6 +115,7 @@ kp_status kp_wire_export_plaintext_read(const char *text, size_t len, kp_curve c
     if ((st = kp_json_need(&j, 0, "index", KP_J_OBJECT, "share.index", &tok)) != KP_OK ||
         (st = kp_wire_scalar_read(&j, tok, c, "share.index", index)) != KP_OK)
         goto cleanup;
+    KP_DECLASSIFY(index, 32); /* a share's index is public (it is its x coordinate) */
     if ((st = kp_json_need(&j, 0, "secret_share", KP_J_OBJECT, "share.secret_share", &tok)) != KP_OK ||
         (st = kp_wire_scalar_read(&j, tok, c, "share.secret_share", share)) != KP_OK)
         goto cleanup;

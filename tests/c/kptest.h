@@ -267,8 +267,9 @@ static KPT_UNUSED void kpt_indices(uint8_t (*out)[32], const uint32_t *in, size_
 static KPT_UNUSED kp_status kpt_combine_u32(uint8_t secret[32], kp_curve c, const uint32_t *idx, const uint8_t (*shares)[32],
                                             size_t k)
 {
-    uint8_t xb[KP_MAX_SIGNERS + 1][32];
-    kpt_indices(xb, idx, k <= KP_MAX_SIGNERS + 1 ? k : KP_MAX_SIGNERS + 1);
+    uint8_t xb[KP_MAX_SIGNERS][32] = {{0}};
+    /* a count out of range is refused before any index is read: convert none of them then */
+    if (k >= 1 && k <= KP_MAX_SIGNERS) kpt_indices(xb, idx, k);
     return kp_share_combine(secret, c, (const uint8_t(*)[32])xb, shares, k);
 }
 

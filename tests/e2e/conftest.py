@@ -91,7 +91,8 @@ class Clusters:
         self.count = 0
 
     def new(self, args=(), signers: int | None = 5, policy: bool = True, credentials: bool = True,
-            env: dict | None = None, data: Path | None = None, start: bool = True) -> kpd.Cluster:
+            env: dict | None = None, data: Path | None = None, start: bool = True,
+            key_file: Path | None | bool = True) -> kpd.Cluster:
         self.count += 1
         data = data or self.folder / f"data-{self.count}"
         extra = list(args)
@@ -99,7 +100,7 @@ class Clusters:
             extra += ["--policy", str(self.team.policy_path)]
         if credentials:
             extra += ["--credentials", str(self.creds)]
-        c = kpd.Cluster(self.binary, data, extra, env=env, signers=signers)
+        c = kpd.Cluster(self.binary, data, extra, env=env, signers=signers, key_file=key_file)
         self.started.append(c)
         return c.start() if start else c
 

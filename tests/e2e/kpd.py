@@ -179,9 +179,13 @@ class Cluster:
     """One keyportd: its DATA folder, arguments, process and URL."""
 
     def __init__(self, binary: str, data: Path, args: Sequence[str] = (), env: dict | None = None,
-                 signers: int | None = 5):
+                 signers: int | None = 5, key_file: Path | None | bool = True):
         self.binary = binary
         self.data = Path(data)
+        # the storage key lives outside DATA (API.md "Keys from outside the data folder"): by
+        # default a key file beside the folder, made on first start; False: the test gives its own
+        self.key_file = (self.data.parent / (self.data.name + ".storage-key") if key_file is True
+                         else Path(key_file) if key_file else None)
         self.args = list(args)
         self.signers = signers
         self.env = env
@@ -191,10 +195,13 @@ class Cluster:
         self.stderr_path = self.data.parent / (self.data.name + ".stderr")
 
     def command(self) -> list[str]:
-        cmd = [self.binary, "--data", str(self.data), "--listen", "127.0.0.1:0", *self.args]
+        cmd = [self.binary, "--data", str(self.data), "--listen", "127.0.0.1:0", *self.key_args(), *self.args]
         if self.signers is not None:
             cmd += ["--signers", str(self.signers)]
         return cmd
+
+    def key_args(self) -> list[str]:
+        return ["--storage-key-file", str(self.key_file)] if self.key_file else []
 
     def start(self, env: dict | None = None) -> "Cluster":
         e = dict(os.environ)
@@ -468,13 +475,15 @@ class RemoteSigner:
         self.url = ""
         self.listen = "127.0.0.1:0"
         self.stderr_path = self.data.parent / (self.data.name + ".stderr")
+        self.key_file = self.data.parent / (self.data.name + ".storage-key")
 
     def start(self) -> "RemoteSigner":
         err = open(self.stderr_path, "ab")
         env = dict(os.environ)
         env.pop("KEYPORTD_CRASH_AT", None)
         self.proc = subprocess.Popen([self.binary, "signer", "--data", str(self.data), "--listen", self.listen,
-                                      "--secret-file", str(self.secret_file)],
+                                      "--secret-file", str(self.secret_file),
+                                      "--storage-key-file", str(self.key_file)],
                                      stdout=subprocess.PIPE, stderr=err, env=env)
         err.close()
         deadline = time.time() + START_TIMEOUT

@@ -22,18 +22,22 @@ def test_first_start_makes_its_files_private(clusters):
     c = clusters.new()
     d = c.data
     assert "the bearer token is in " + str(d / "token") in c.stdout
-    for name in ("token", "cluster.kpo", "cluster.pass", "api.db"):
+    for name in ("token", "cluster.kpo", "cluster.pass.sealed", "api.db"):
         assert mode(d / name) == 0o600, name
+    # the key that seals the folder's keys is outside it, made on first start
+    assert mode(c.key_file) == 0o600 and len(bytes.fromhex(c.key_file.read_text().strip())) == 32
+    assert not (d / "cluster.pass").exists()
     for i in range(1, 6):
         s = d / f"signer-{i}"
         assert mode(s) == 0o700
-        assert mode(s / "encryption.key") == 0o600 and (s / "encryption.key").read_bytes()[0] == 1
-        assert len((s / "encryption.key").read_bytes()) == 33
-        assert mode(s / "storage.key") == 0o600 and len((s / "storage.key").read_bytes()) == 32
+        # sealed (kp_at_rest_seal: 24-byte nonce, 16-byte tag), never in the clear
+        assert not (s / "encryption.key").exists() and not (s / "storage.key").exists()
+        assert mode(s / "encryption.key.sealed") == 0o600 and len((s / "encryption.key.sealed").read_bytes()) == 33 + 40
+        assert mode(s / "storage.key.sealed") == 0o600 and len((s / "storage.key.sealed").read_bytes()) == 32 + 40
         assert mode(s / "signer.db") == 0o600
     assert len(c.token) >= 40
     # every signer has its own keys
-    assert len({(d / f"signer-{i}" / "storage.key").read_bytes() for i in range(1, 6)}) == 5
+    assert len({(d / f"signer-{i}" / "storage.key.sealed").read_bytes() for i in range(1, 6)}) == 5
 
 
 def test_token_file(clusters, tmp_path):
@@ -78,7 +82,8 @@ def test_shares_are_sealed_at_rest(clusters):
     (["--listen"], "needs a value"),
 ])
 def test_bad_arguments(keyportd_bin, tmp_path, args, words):
-    r = subprocess.run([keyportd_bin, "--data", str(tmp_path / "d"), *args], capture_output=True, timeout=30)
+    r = subprocess.run([keyportd_bin, "--data", str(tmp_path / "d"), "--storage-key-file", str(tmp_path / "k"), *args],
+                       capture_output=True, timeout=30)
     assert r.returncode == 2, r
     assert words in r.stderr.decode()
     assert r.stdout == b""
@@ -87,8 +92,8 @@ def test_bad_arguments(keyportd_bin, tmp_path, args, words):
 def test_bad_policy_file_stops_the_start(keyportd_bin, tmp_path):
     pol = tmp_path / "policy.json"
     pol.write_text(json.dumps({"version": 1, "id": "p", "operators": [], "quorum": {}}))
-    r = subprocess.run([keyportd_bin, "--data", str(tmp_path / "d"), "--listen", "127.0.0.1:0", "--policy", str(pol)],
-                       capture_output=True, timeout=30)
+    r = subprocess.run([keyportd_bin, "--data", str(tmp_path / "d"), "--listen", "127.0.0.1:0", "--policy", str(pol),
+                        "--storage-key-file", str(tmp_path / "k")], capture_output=True, timeout=30)
     assert r.returncode == 1
     assert "--policy " + str(pol) in r.stderr.decode()
 
@@ -97,7 +102,7 @@ def test_bad_credentials_file_stops_the_start(keyportd_bin, tmp_path):
     cf = tmp_path / "creds.json"
     cf.write_text(json.dumps([{"credId": "a", "algorithm": "RSA", "publicKey": "00"}]))
     r = subprocess.run([keyportd_bin, "--data", str(tmp_path / "d"), "--listen", "127.0.0.1:0", "--credentials",
-                        str(cf)], capture_output=True, timeout=30)
+                        str(cf), "--storage-key-file", str(tmp_path / "k")], capture_output=True, timeout=30)
     assert r.returncode == 1
     err = r.stderr.decode()
     assert "entry 0" in err and "algorithm" in err

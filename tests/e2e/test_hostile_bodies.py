@@ -258,9 +258,10 @@ def test_credentials_file_is_read_by_the_strict_reader(keyportd_bin, tmp_path, c
     cf = tmp_path / "creds.json"
     cf.write_text(text % cred.public_hex)
     data = tmp_path / "d"
-    r = subprocess.run([keyportd_bin, "--data", str(data), "--listen", "127.0.0.1:0", "--credentials", str(cf)],
-                       capture_output=True, timeout=60)
+    r = subprocess.run([keyportd_bin, "--data", str(data), "--listen", "127.0.0.1:0", "--credentials", str(cf),
+                        "--storage-key-file", str(tmp_path / "storage.key")], capture_output=True, timeout=60)
     assert r.returncode == 1, r
+    assert not data.exists()  # a refused start makes nothing
     err = r.stderr.decode()
     assert str(cf) in err and all(w in err for w in words), err
 
