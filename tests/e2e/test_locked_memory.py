@@ -29,7 +29,10 @@ def test_daemon_warns_once_about_unlockable_memory(keyportd_bin):
             os.setgid(65534)
             os.setuid(65534)
 
-    proc = subprocess.Popen([keyportd_bin, "--data", str(data), "--signers", "3", "--listen", "127.0.0.1:0"],
+    # the storage key lives outside the data folder (keyportd refuses one inside it)
+    key = os.path.join(top, "storage.key")
+    proc = subprocess.Popen([keyportd_bin, "--data", str(data), "--storage-key-file", key, "--signers", "3",
+                             "--listen", "127.0.0.1:0"],
                             preexec_fn=pre, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         m, seen = None, []
