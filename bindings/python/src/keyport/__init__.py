@@ -428,6 +428,12 @@ class ExportContext:
         return cls(_keyport.context_new())
 
     @classmethod
+    def from_secret(cls, key: SecretKey) -> "ExportContext":
+        """A context whose secret is a secp256k1 SecretKey, e.g. the decryption key of an export
+        context made by another tool (Dfns' own)."""
+        return cls(_keyport.context_from_secret(key))
+
+    @classmethod
     def open(cls, file: Buffer, passphrase: Buffer) -> "ExportContext":
         """Opens a sealed context (Argon2id, without the GIL). DecryptionError: a wrong passphrase
         or an altered file."""

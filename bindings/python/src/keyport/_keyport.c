@@ -697,6 +697,25 @@ static PyObject *m_context_new(PyObject *m, PyObject *unused)
     return (PyObject *)c;
 }
 
+/* context_from_secret(key) -> _Context: a context whose secret is a secp256k1 SecretKey (e.g. the
+ * decryption key of a context made by another tool). */
+static PyObject *m_context_from_secret(PyObject *m, PyObject *arg)
+{
+    SecretKeyObject *k = as_secretkey(arg, "key");
+    if (k == NULL) return NULL;
+    if (k->curve != KP_CURVE_SECP256K1)
+        return raise_status_extra(KP_ERR_CURVE_MISMATCH, "an export context's secret is a secp256k1 scalar", NULL);
+    ContextObject *c = context_alloc();
+    if (c == NULL) return NULL;
+    memcpy(c->secret, k->secret, 32);
+    kp_status st = kp_encryption_key_from_secret(g_ctx, c->ek, c->secret);
+    if (st != KP_OK) {
+        Py_DECREF(c);
+        return raise_now(st);
+    }
+    return (PyObject *)c;
+}
+
 /* context_open(file, passphrase) -> _Context. Argon2id runs without the GIL. */
 static PyObject *m_context_open(PyObject *m, PyObject *args)
 {
@@ -2436,6 +2455,7 @@ static PyMethodDef module_methods[] = {
     {"secret_random", m_secret_random, METH_O, NULL},
     {"context_new", m_context_new, METH_NOARGS, NULL},
     {"context_open", m_context_open, METH_VARARGS, NULL},
+    {"context_from_secret", m_context_from_secret, METH_O, NULL},
     {"encryption_keypair", m_encryption_keypair, METH_NOARGS, NULL},
     {"encryption_key_encode", m_encryption_key_encode, METH_O, NULL},
     {"encryption_key_decode", m_encryption_key_decode, METH_O, NULL},
