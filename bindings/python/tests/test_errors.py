@@ -33,6 +33,10 @@ def test_every_status_code_maps_to_one_class() -> None:
         assert name in str(ei.value)
 
 
+def test_the_status_enum_is_the_table() -> None:
+    assert [(f"KP_{s.name}", int(s)) for s in keyport.Status] == [(n, c) for n, c, _ in TABLE]
+
+
 def test_the_status_table_is_the_header_table() -> None:
     header = Path(__file__).resolve().parents[1] / "subprojects" / "libkeyport" / "libcore" / "include" / "keyport_status.h"
     rows = re.findall(r"X\((KP_\w+),\s+(\d+),", header.read_text())

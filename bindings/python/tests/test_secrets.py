@@ -55,7 +55,7 @@ def test_the_key_has_no_bytes_and_cannot_be_pickled_or_copied() -> None:
     with pytest.raises(TypeError):
         copy.deepcopy(key)
     with pytest.raises(TypeError):
-        keyport.SecretKey()  # type: ignore[call-arg]
+        keyport.SecretKey()
     with pytest.raises(TypeError):
         pickle.dumps(keyport.ExportContext.new())
 

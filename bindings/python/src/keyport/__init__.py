@@ -40,11 +40,11 @@ from ._errors import (
     RecoveryError,
     SharingError,
     SignerStatus,
-    Status,
     WrongContextError,
     error_class,
 )
 from ._keyport import AuditLog, Credential, Operator, Policy, SecretKey
+from ._status import Status
 
 __version__: Final = "0.1.0"
 LIBRARY_VERSION: Final[str] = _keyport.LIBRARY_VERSION

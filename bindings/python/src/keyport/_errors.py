@@ -7,11 +7,11 @@ table of the failed recovery. Every code of the table maps to exactly one class 
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from typing import Final
 
 from . import _keyport
+from ._status import Status
 
 
 class KeyportError(Exception):
@@ -128,16 +128,14 @@ SPECIFIC: Final[dict[int, type[KeyportError]]] = {
     61: KeyportIOError,
 }
 
-Status = enum.IntEnum("Status", [(name.removeprefix("KP_"), code) for name, code, _ in _keyport.status_table()])  # type: ignore[misc]
-Status.__doc__ = "libkeyport's status codes (keyport_status.h), e.g. Status.ERR_SCALAR == 22."
 
 
 def _build() -> dict[int, type[KeyportError]]:
     out: dict[int, type[KeyportError]] = {}
-    for _name, code, _msg in _keyport.status_table():
+    for code in Status:
         if code == 0:
             continue
-        out[code] = SPECIFIC.get(code) or FAMILIES.get(code // 10, KeyportError)
+        out[int(code)] = SPECIFIC.get(code) or FAMILIES.get(code // 10, KeyportError)
     return out
 
 
