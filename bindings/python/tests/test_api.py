@@ -308,3 +308,12 @@ def test_signers_and_encryption_keys(cluster: keyport.LocalCluster) -> None:
     assert keyport.encryption_key_encode(ek) == base64.b64encode(b"\x01" + ek).decode()
     with pytest.raises(keyport.InvalidKeyError):
         keyport.encryption_key_decode(base64.b64encode(b"\x02" + ek).decode())
+
+
+def test_a_parsed_signer_list_serves_many_imports(cluster: keyport.LocalCluster) -> None:
+    parsed = keyport.parse_signers(cluster.signers_document())
+    assert parsed.count == 5
+    for _ in range(3):
+        key = keyport.random_key("stark")
+        kid = cluster.import_key(keyport.import_prepare(parsed, key, protocol="CGGMP24"))
+        assert cluster.public_key(kid) == key.public_key

@@ -136,8 +136,8 @@ def test_the_gil_is_released(what: str) -> None:
         resp = cl.export_key(kid, ctx.export_request())
     fns: dict[str, Callable[[], object]] = {
         "argon2id": lambda: ctx.seal(b"pw", keyport.Kdf.MODERATE),
-        "recovery": lambda: [ctx.recover(resp) for _ in range(3)],
-        "import": lambda: [keyport.import_prepare(doc, key, protocol="CGGMP21", min_signers=32) for _ in range(3)],
+        "recovery": lambda: [ctx.recover(resp) for _ in range(20)],
+        "import": lambda: [keyport.import_prepare(doc, key, protocol="CGGMP21", min_signers=32) for _ in range(6)],
     }
     n, seconds = _progress_while(fns[what])
     # with the GIL held through the C call the main thread could not run during it, apart from

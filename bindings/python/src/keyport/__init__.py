@@ -43,7 +43,7 @@ from ._errors import (
     WrongContextError,
     error_class,
 )
-from ._keyport import AuditLog, Credential, Operator, Policy, SecretKey
+from ._keyport import AuditLog, Credential, Operator, Policy, SecretKey, SignerList
 from ._status import Status
 
 __version__: Final = "0.1.0"
@@ -205,7 +205,6 @@ class AuditEntry:
     line: str = field(repr=False)
 
 
-_keyport._register(dict(CLASSES), {"Curve": Curve, "Protocol": Protocol})
 
 # ---------------------------------------------------------------- small helpers
 
@@ -370,14 +369,21 @@ def signers(document: Document | Mapping[str, Any], cluster_id: str | None = Non
     return [Signer(i, ek) for i, ek in _keyport.signers_parse(_doc(document), cluster_id)]
 
 
-def import_prepare(signers: Document | Mapping[str, Any], key: SecretKey | Buffer, *, protocol: Protocol | str,
+def parse_signers(document: Document | Mapping[str, Any], cluster_id: str | None = None) -> SignerList:
+    """A GET /signers response parsed once, for many import_prepare() calls to the same signers."""
+    return _keyport.parse_signers(_doc(document), cluster_id)
+
+
+def import_prepare(signers: SignerList | Document | Mapping[str, Any], key: SecretKey | Buffer, *, protocol: Protocol | str,
                    curve: Curve | str | None = None, min_signers: int = 3, name: str | None = None,
                    cluster_id: str | None = None, key_format: str | None = None, path: str | None = None,
                    passphrase: Buffer | None = None) -> bytes:
     """The body of POST /keys/import: the key split min_signers-of-n, one share encrypted to each
-    signer of the GET /signers response. key: a SecretKey, or the key's text (bytes-like) in
-    key_format (default hex; every input format of key_formats()). Runs without the GIL."""
-    return _keyport.import_prepare(_doc(signers), key, None if curve is None else Curve(curve), Protocol(protocol),
+    signer of the GET /signers response (its body, or a SignerList). key: a SecretKey, or the key's
+    text (bytes-like) in key_format (default hex; every input format of key_formats()). Runs
+    without the GIL."""
+    doc = signers if isinstance(signers, SignerList) else _doc(signers)
+    return _keyport.import_prepare(doc, key, None if curve is None else Curve(curve), Protocol(protocol),
                                    min_signers, name, cluster_id, key_format, path, passphrase)
 
 
@@ -472,13 +478,9 @@ class ExportContext:
         cannot be recovered; WrongContextError when the response was made for another context."""
         doc = _doc(response)
         try:
-            key = self._c.recover(doc)
+            return self._c.recover(doc)
         except RecoveryError as e:
             raise type(e)(e.code, e.name, e.detail, self._failure_table(doc)) from None
-        facts = _keyport._recovery_facts(key)
-        if facts is not None:
-            _keyport._set_report(key, _report(doc, facts))
-        return key
 
     def recover_secret_key(self, response: Document | Mapping[str, Any]) -> SecretKey:
         """Dfns' recoverSecretKey: the same as recover()."""
@@ -536,7 +538,7 @@ def _shares_of(doc: Document) -> list[tuple[str, bytes | None]]:
     return out
 
 
-def _report(doc: Document, facts: tuple[list[tuple[str, int, str]], list[list[str]], str, bool, int]) -> RecoveryReport:
+def _report(doc: bytes, facts: tuple[list[tuple[str, int, str]], list[list[str]], str, bool, int]) -> RecoveryReport:
     culprits_raw, groups, note, unique, t = facts
     culprits = [Culprit(*c) for c in culprits_raw]
     bad = {c.signer_id: c for c in culprits}
@@ -601,6 +603,9 @@ def audit_entries(text: Document) -> list[AuditEntry]:
             for seq, t, ev, kid, pub, actors, details, line in _keyport.audit_entries(text)]
 
 
+_keyport._register(dict(CLASSES), {"Curve": Curve, "Protocol": Protocol, "_make_report": _report})
+
+
 def now() -> int:
     return int(time.time())
 
@@ -614,10 +619,10 @@ __all__ = [
     "Document", "EncodingError", "ExportContext", "InternalError", "InvalidKeyError", "Kdf", "KeyFormat",
     "KeyFormatError", "KeyportError", "KeyportIOError", "KeyportMemoryError", "LIBRARY_VERSION", "LocalCluster",
     "MisuseError", "Operator", "Policy", "Protocol", "RecoveryError", "RecoveryReport", "SCHEMES", "SecretKey",
-    "SharingError", "Signer", "SignerNode", "SignerStatus", "Status", "Verdict", "WrongContextError", "addresses",
+    "SharingError", "Signer", "SignerList", "SignerNode", "SignerStatus", "Status", "Verdict", "WrongContextError", "addresses",
     "approve", "audit_entries", "body_dict", "encryption_key_decode", "encryption_key_encode",
     "encryption_key_fingerprint", "error_class", "fingerprint", "getpass", "import_prepare", "key_formats",
-    "key_name_check", "key_write_check", "new_wallet_export_context", "now", "parse_key", "policy_write",
+    "key_name_check", "key_write_check", "new_wallet_export_context", "now", "parse_key", "parse_signers", "policy_write",
     "public_key_of", "random_key", "read_secret", "scheme_check", "secret_key", "secure_unlocked_count", "signers",
     "split_private_key_for_signers", "status_name", "strerror", "verify_approvals", "verify_audit_log", "wipe",
 ]

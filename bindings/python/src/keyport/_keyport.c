@@ -347,6 +347,52 @@ static PyObject *protocol_obj(kp_protocol p)
     return cls ? PyObject_CallFunction(cls, "s", n) : NULL;
 }
 
+/* ---------------------------------------------------------------- secure slots */
+
+/* 32-byte slots in slabs of libkeyport's secure memory (locked, guarded, wiped), so that a key
+ * object costs no system calls of its own: sodium_malloc maps, protects and locks pages for each
+ * allocation. Used with the GIL held. A freed slot is wiped at once; slabs are kept for reuse. */
+#define SLAB_SLOTS 64
+
+struct slab {
+    uint8_t *mem;
+    uint64_t used;
+    struct slab *next;
+};
+
+static struct slab *g_slabs;
+
+static uint8_t *slot_alloc(void)
+{
+    struct slab *s;
+    for (s = g_slabs; s != NULL && s->used == UINT64_MAX; s = s->next) {}
+    if (s == NULL) {
+        s = PyMem_Calloc(1, sizeof *s);
+        if (s == NULL) return NULL;
+        s->mem = kp_secure_alloc(SLAB_SLOTS * 32);
+        if (s->mem == NULL) {
+            PyMem_Free(s);
+            return NULL;
+        }
+        s->next = g_slabs;
+        g_slabs = s;
+    }
+    int i = __builtin_ctzll(~s->used);
+    s->used |= UINT64_C(1) << i;
+    return s->mem + 32 * i;
+}
+
+static void slot_free(uint8_t *p)
+{
+    if (p == NULL) return;
+    kp_memzero(p, 32);
+    for (struct slab *s = g_slabs; s != NULL; s = s->next)
+        if (p >= s->mem && p < s->mem + SLAB_SLOTS * 32) {
+            s->used &= ~(UINT64_C(1) << ((p - s->mem) / 32));
+            return;
+        }
+}
+
 /* ---------------------------------------------------------------- SecretKey */
 
 /* A 32-byte scalar on a curve in secure memory: a recovered key, a parsed key, a signer's
@@ -361,6 +407,7 @@ typedef struct {
     size_t publen;
     PyObject *report; /* the recovery report (keyport.RecoveryReport) or NULL */
     PyObject *raw;    /* recovery facts from C: (culprits, unresolved, note, unique, min_signers) or NULL */
+    PyObject *doc;    /* the export response it was recovered from (bytes), for the report */
 } SecretKeyObject;
 
 static PyTypeObject *SecretKey_Type;
@@ -369,10 +416,11 @@ static PyObject *secretkey_new(kp_curve c, kp_protocol p, const uint8_t scalar[3
 {
     SecretKeyObject *k = PyObject_New(SecretKeyObject, SecretKey_Type);
     if (k == NULL) return NULL;
-    k->secret = kp_secure_alloc(32);
+    k->secret = slot_alloc();
     k->wiped = 0;
     k->report = NULL;
     k->raw = NULL;
+    k->doc = NULL;
     k->curve = c;
     k->protocol = p;
     k->publen = 0;
@@ -399,10 +447,11 @@ static void secretkey_dealloc(PyObject *self)
 {
     SecretKeyObject *k = (SecretKeyObject *)self;
     PyTypeObject *tp = Py_TYPE(self);
-    kp_secure_free(k->secret);
+    slot_free(k->secret);
     k->secret = NULL;
     Py_CLEAR(k->report);
     Py_CLEAR(k->raw);
+    Py_CLEAR(k->doc);
     PyObject_Free(self);
     Py_DECREF(tp);
 }
@@ -510,9 +559,16 @@ static PyObject *sk_get_pub(PyObject *self, void *c)
     return PyBytes_FromStringAndSize((const char *)k->pub, (Py_ssize_t)k->publen);
 }
 static PyObject *sk_get_wiped(PyObject *self, void *c) { return PyBool_FromLong(((SecretKeyObject *)self)->wiped); }
+/* The report is made when first asked for, by keyport's _make_report(response, facts). */
 static PyObject *sk_get_report(PyObject *self, void *c)
 {
     SecretKeyObject *k = (SecretKeyObject *)self;
+    if (k->report == NULL && k->raw != NULL) {
+        PyObject *fn = registry("_make_report");
+        if (fn == NULL) return NULL;
+        k->report = PyObject_CallFunctionObjArgs(fn, k->doc, k->raw, NULL);
+        if (k->report == NULL) return NULL;
+    }
     return Py_NewRef(k->report ? k->report : Py_None);
 }
 
@@ -595,28 +651,6 @@ static PyObject *m_secret_random(PyObject *m, PyObject *arg)
     return r;
 }
 
-/* _set_report(key, report): the Python layer attaches the recovery report once. */
-static PyObject *m_set_report(PyObject *m, PyObject *args)
-{
-    PyObject *k_o, *rep;
-    if (!PyArg_ParseTuple(args, "O!O", SecretKey_Type, &k_o, &rep)) return NULL;
-    SecretKeyObject *k = (SecretKeyObject *)k_o;
-    if (k->report != NULL) return raise_misuse("the report of this key is already set");
-    k->report = Py_NewRef(rep);
-    Py_RETURN_NONE;
-}
-
-/* _recovery_facts(key) -> (culprits [(signer_id, code, reason)], unresolved [[id]], note, unique, min_signers) */
-static PyObject *m_recovery_facts(PyObject *m, PyObject *arg)
-{
-    if (!PyObject_TypeCheck(arg, SecretKey_Type)) {
-        PyErr_SetString(PyExc_TypeError, "a keyport.SecretKey is needed");
-        return NULL;
-    }
-    SecretKeyObject *k = (SecretKeyObject *)arg;
-    return Py_NewRef(k->raw ? k->raw : Py_None);
-}
-
 /* Test hook: the 32 bytes of the key's secure memory as they are now (zeros once wiped). */
 static PyObject *m_test_secret_bytes(PyObject *m, PyObject *arg)
 {
@@ -657,7 +691,7 @@ static ContextObject *context_alloc(void)
     ContextObject *c = PyObject_New(ContextObject, Context_Type);
     if (c == NULL) return NULL;
     c->wiped = 0;
-    c->secret = kp_secure_alloc(32);
+    c->secret = slot_alloc();
     if (c->secret == NULL) {
         Py_DECREF(c);
         PyErr_NoMemory();
@@ -670,7 +704,7 @@ static void context_dealloc(PyObject *self)
 {
     ContextObject *c = (ContextObject *)self;
     PyTypeObject *tp = Py_TYPE(self);
-    kp_secure_free(c->secret);
+    slot_free(c->secret);
     c->secret = NULL;
     PyObject_Free(self);
     Py_DECREF(tp);
@@ -882,23 +916,22 @@ static PyObject *context_recover(PyObject *self, PyObject *arg)
     if (context_live(c) < 0) return NULL;
     Py_buffer v;
     if (get_doc(arg, &v, "the export response") < 0) return NULL;
-    /* a private copy, so that no other thread changes the response while recovery reads it */
-    size_t len = (size_t)v.len;
-    char *doc = PyMem_Malloc(len + 1);
-    if (doc == NULL) {
-        PyBuffer_Release(&v);
-        return PyErr_NoMemory();
-    }
-    memcpy(doc, v.buf, len);
-    doc[len] = 0;
+    /* an immutable copy, so that no other thread changes the response while recovery reads it;
+     * kept by the key for its report */
+    PyObject *docobj = PyBytes_Check(arg) ? Py_NewRef(arg) : PyBytes_FromStringAndSize(v.buf, v.len);
     PyBuffer_Release(&v);
+    if (docobj == NULL) return NULL;
+    const char *doc = PyBytes_AsString(docobj);
+    size_t len = (size_t)PyBytes_Size(docobj);
     kp_export_result *res = NULL;
     struct outcome o;
     Py_BEGIN_ALLOW_THREADS
     outcome_set(&o, kp_export_recover(g_ctx, &res, c->secret, doc, len));
     Py_END_ALLOW_THREADS
-    PyMem_Free(doc);
-    if (o.st != KP_OK) return raise_outcome(&o);
+    if (o.st != KP_OK) {
+        Py_DECREF(docobj);
+        return raise_outcome(&o);
+    }
     uint8_t key[32], pub[KP_PUBKEY_MAX_BYTES];
     kp_export_result_private_key(res, key);
     size_t publen = kp_export_result_public_key(res, pub);
@@ -906,9 +939,14 @@ static PyObject *context_recover(PyObject *self, PyObject *arg)
     kp_memzero(key, sizeof key);
     if (k != NULL) {
         PyObject *raw = culprits_and_groups(res);
-        if (raw == NULL) Py_CLEAR(k);
-        else ((SecretKeyObject *)k)->raw = raw;
+        if (raw == NULL) {
+            Py_CLEAR(k);
+        } else {
+            ((SecretKeyObject *)k)->raw = raw;
+            ((SecretKeyObject *)k)->doc = Py_NewRef(docobj);
+        }
     }
+    Py_DECREF(docobj);
     kp_export_result_free(res);
     return k;
 }
@@ -1050,10 +1088,68 @@ static PyObject *m_signers_parse(PyObject *m, PyObject *args, PyObject *kw)
     return l;
 }
 
+/* A parsed GET /signers response, for many imports to the same signers. */
+typedef struct {
+    PyObject_HEAD
+    kp_signers *s;
+} SignerListObject;
+
+static PyTypeObject *SignerList_Type;
+
+static void signerlist_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    kp_signers_free(((SignerListObject *)self)->s);
+    PyObject_Free(self);
+    Py_DECREF(tp);
+}
+
+static PyObject *signerlist_len(PyObject *self, void *x)
+{
+    return PyLong_FromSize_t(kp_signers_count(((SignerListObject *)self)->s));
+}
+
+static PyGetSetDef signerlist_getset[] = {
+    {"count", signerlist_len, NULL, "How many signers.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot signerlist_slots[] = {
+    {Py_tp_dealloc, signerlist_dealloc},
+    {Py_tp_getset, signerlist_getset},
+    {0, NULL},
+};
+
+static PyType_Spec signerlist_spec = {"keyport.SignerList", sizeof(SignerListObject), 0,
+                                      Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION, signerlist_slots};
+
+/* parse_signers(signers, cluster_id=None) -> SignerList */
+static PyObject *m_parse_signers(PyObject *m, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"signers", "cluster_id", NULL};
+    PyObject *doc_o, *cid_o = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O", kwlist, &doc_o, &cid_o)) return NULL;
+    const char *cid;
+    if (get_cstr(cid_o, &cid, 1, "cluster_id") < 0) return NULL;
+    Py_buffer v;
+    if (get_doc(doc_o, &v, "the signers document") < 0) return NULL;
+    kp_signers *s = NULL;
+    kp_status st = kp_signers_parse(g_ctx, &s, v.buf, (size_t)v.len, cid);
+    PyBuffer_Release(&v);
+    if (st != KP_OK) return raise_now(st);
+    SignerListObject *o = PyObject_New(SignerListObject, SignerList_Type);
+    if (o == NULL) {
+        kp_signers_free(s);
+        return NULL;
+    }
+    o->s = s;
+    return (PyObject *)o;
+}
+
 /* import_prepare(signers, key, curve=None, protocol, min_signers, name=None, cluster_id=None,
  *                key_format=None, path=None, passphrase=None) -> bytes
- * key: a SecretKey, or the key's text (bytes-like) in key_format (default hex). Parsing, splitting
- * and encrypting run without the GIL. */
+ * signers: a SignerList, or a GET /signers body. key: a SecretKey, or the key's text (bytes-like) in
+ * key_format (default hex). Parsing, splitting and encrypting run without the GIL. */
 static PyObject *m_import_prepare(PyObject *m, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"signers", "key", "curve", "protocol", "min_signers", "name", "cluster_id",
@@ -1092,31 +1188,37 @@ static PyObject *m_import_prepare(PyObject *m, PyObject *args, PyObject *kw)
         kp_secure_free(text);
         return NULL;
     }
-    Py_buffer v;
-    if (get_doc(doc_o, &v, "the signers document") < 0) {
-        kp_secure_free(text);
-        kp_secure_free(pass);
-        return NULL;
-    }
-    char *doc = PyMem_Malloc((size_t)v.len + 1);
-    if (doc == NULL) {
+    const kp_signers *parsed = PyObject_TypeCheck(doc_o, SignerList_Type) ? ((SignerListObject *)doc_o)->s : NULL;
+    char *doc = NULL;
+    size_t doclen = 0;
+    if (parsed == NULL) {
+        Py_buffer v;
+        if (get_doc(doc_o, &v, "the signers document") < 0) {
+            kp_secure_free(text);
+            kp_secure_free(pass);
+            return NULL;
+        }
+        doc = PyMem_Malloc((size_t)v.len + 1);
+        if (doc != NULL) {
+            doclen = (size_t)v.len;
+            memcpy(doc, v.buf, doclen);
+            doc[doclen] = 0;
+        }
         PyBuffer_Release(&v);
-        kp_secure_free(text);
-        kp_secure_free(pass);
-        return PyErr_NoMemory();
+        if (doc == NULL) {
+            kp_secure_free(text);
+            kp_secure_free(pass);
+            return PyErr_NoMemory();
+        }
     }
-    size_t doclen = (size_t)v.len;
-    memcpy(doc, v.buf, doclen);
-    doc[doclen] = 0;
-    PyBuffer_Release(&v);
-    uint8_t *scalar = kp_secure_alloc(32);
+    /* a SecretKey's own secure memory is used as it is (the call holds a reference to it) */
+    uint8_t *scalar = sk != NULL ? sk->secret : kp_secure_alloc(32);
     if (scalar == NULL) {
         PyMem_Free(doc);
         kp_secure_free(text);
         kp_secure_free(pass);
         return PyErr_NoMemory();
     }
-    if (sk != NULL) memcpy(scalar, sk->secret, 32);
     /* a sensible curve for the protocol when neither the caller nor the format says */
     if (c == 0 && sk == NULL) {
         const kp_key_format_info *fi = kp_key_format_info_of(fmt);
@@ -1135,12 +1237,12 @@ static PyObject *m_import_prepare(PyObject *m, PyObject *args, PyObject *kw)
         if (st == KP_OK) c = got;
     }
     kp_signers *s = NULL;
-    if (st == KP_OK) st = kp_signers_parse(g_ctx, &s, doc, doclen, cid);
-    if (st == KP_OK) st = kp_import_prepare(g_ctx, &out, s, c, p, t, name, scalar);
+    if (st == KP_OK && parsed == NULL) st = kp_signers_parse(g_ctx, &s, doc, doclen, cid);
+    if (st == KP_OK) st = kp_import_prepare(g_ctx, &out, parsed ? parsed : s, c, p, t, name, scalar);
     outcome_set(&o, st);
     kp_signers_free(s);
     Py_END_ALLOW_THREADS
-    kp_secure_free(scalar);
+    if (sk == NULL) kp_secure_free(scalar);
     kp_secure_free(text);
     kp_secure_free(pass);
     PyMem_Free(doc);
@@ -2444,8 +2546,6 @@ static PyMethodDef module_methods[] = {
     {"status_name", m_status_name, METH_O, NULL},
     {"_register", m_register, METH_VARARGS, NULL},
     {"_raise_status", m_raise_status, METH_VARARGS, NULL},
-    {"_set_report", m_set_report, METH_VARARGS, NULL},
-    {"_recovery_facts", m_recovery_facts, METH_O, NULL},
     {"_test_secret_bytes", m_test_secret_bytes, METH_O, "Test hook: the key's secure memory as it is now."},
     {"_test_misuse", m_test_misuse, METH_NOARGS, "Test hook: calls libkeyport against its contract."},
     {"_test_misuse_count", m_test_misuse_count, METH_NOARGS, NULL},
@@ -2463,6 +2563,7 @@ static PyMethodDef module_methods[] = {
     {"fingerprint", m_fingerprint, METH_O, NULL},
     {"signers_parse", (PyCFunction)(void (*)(void))m_signers_parse, METH_VARARGS | METH_KEYWORDS, NULL},
     {"signers_write", m_signers_write, METH_VARARGS, NULL},
+    {"parse_signers", (PyCFunction)(void (*)(void))m_parse_signers, METH_VARARGS | METH_KEYWORDS, NULL},
     {"import_prepare", (PyCFunction)(void (*)(void))m_import_prepare, METH_VARARGS | METH_KEYWORDS, NULL},
     {"import_request_parse", m_import_request_parse, METH_O, NULL},
     {"import_open_share", m_import_open_share, METH_VARARGS, NULL},
@@ -2516,6 +2617,7 @@ PyMODINIT_FUNC PyInit__keyport(void)
         add_type(m, &AuditLog_Type, &auditlog_spec, "AuditLog") < 0 ||
         add_type(m, &Credential_Type, &credential_spec, "Credential") < 0 ||
         add_type(m, &Client_Type, &client_spec, "_Client") < 0 ||
+        add_type(m, &SignerList_Type, &signerlist_spec, "SignerList") < 0 ||
         PyModule_AddStringConstant(m, "LIBRARY_VERSION", KP_VERSION_STRING) < 0 ||
         PyModule_AddIntConstant(m, "CONTEXT_FILE_BYTES", KP_CONTEXT_FILE_BYTES) < 0 ||
         PyModule_AddIntConstant(m, "MAX_SIGNERS", KP_MAX_SIGNERS) < 0) {
