@@ -27,7 +27,7 @@ def test_ten_thousand_calls_leak_nothing(cluster: keyport.LocalCluster) -> None:
     pub = key.public_key
 
     def round_() -> None:
-        _keyport.signers_parse(doc)
+        _keyport.parse_signers(doc).entries()
         with ctx.recover(resp):
             pass
         try:

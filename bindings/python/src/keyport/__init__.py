@@ -366,7 +366,7 @@ def addresses(curve: Curve | str, public_key: Buffer, protocol: Protocol | str |
 
 def signers(document: Document | Mapping[str, Any], cluster_id: str | None = None) -> list[Signer]:
     """The signers of a GET /signers response, sorted by decoded signerId (as import uses them)."""
-    return [Signer(i, ek) for i, ek in _keyport.signers_parse(_doc(document), cluster_id)]
+    return [Signer(i, ek) for i, ek in parse_signers(document, cluster_id).entries()]
 
 
 def parse_signers(document: Document | Mapping[str, Any], cluster_id: str | None = None) -> SignerList:

@@ -111,6 +111,12 @@ static PyObject *raise_misuse(const char *fmt, ...)
     return raise_status_extra(KP_ERR_MISUSE, msg, NULL);
 }
 
+/* A heap type's slots and spec: every type here is final and made only by this module. */
+#define TYPE_SPEC(var, pyname, objtype, ...)                                                          \
+    static PyType_Slot var##_slots[] = {__VA_ARGS__, {0, NULL}};                                     \
+    static PyType_Spec var##_spec = {pyname, sizeof(objtype), 0,                                    \
+                                     Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION, var##_slots}
+
 /* ---------------------------------------------------------------- argument helpers */
 
 /* A sequence as a tuple (the limited API has no PySequence_Fast macros). */
@@ -123,20 +129,26 @@ static PyObject *as_tuple(PyObject *o, const char *msg)
     return PySequence_Tuple(o);
 }
 
+/* A name argument (a curve, a protocol, ...): its UTF-8 text, or NULL with a TypeError. */
+static const char *name_arg(PyObject *o, const char *what)
+{
+    const char *s = PyUnicode_Check(o) ? PyUnicode_AsUTF8AndSize(o, NULL) : NULL;
+    if (s == NULL && !PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, what);
+    return s;
+}
+
+/* 0, or -1 with the status raised. */
+static int ok_or_raise(kp_status st)
+{
+    if (st == KP_OK) return 0;
+    raise_now(st);
+    return -1;
+}
+
 static int get_curve(PyObject *o, kp_curve *out)
 {
-    if (!PyUnicode_Check(o)) {
-        PyErr_Format(PyExc_TypeError, "curve must be a str (keyport.Curve), not %s", Py_TYPE(o) == NULL ? "?" : "another type");
-        return -1;
-    }
-    const char *s = PyUnicode_AsUTF8AndSize(o, NULL);
-    if (s == NULL) return -1;
-    kp_status st = kp_curve_from_name(out, s);
-    if (st != KP_OK) {
-        raise_now(st);
-        return -1;
-    }
-    return 0;
+    const char *s = name_arg(o, "curve must be a str (keyport.Curve)");
+    return s ? ok_or_raise(kp_curve_from_name(out, s)) : -1;
 }
 
 static int get_curve_opt(PyObject *o, kp_curve *out)
@@ -150,18 +162,8 @@ static int get_curve_opt(PyObject *o, kp_curve *out)
 
 static int get_protocol(PyObject *o, kp_protocol *out)
 {
-    if (!PyUnicode_Check(o)) {
-        PyErr_SetString(PyExc_TypeError, "protocol must be a str (keyport.Protocol)");
-        return -1;
-    }
-    const char *s = PyUnicode_AsUTF8AndSize(o, NULL);
-    if (s == NULL) return -1;
-    kp_status st = kp_protocol_from_name(out, s);
-    if (st != KP_OK) {
-        raise_now(st);
-        return -1;
-    }
-    return 0;
+    const char *s = name_arg(o, "protocol must be a str (keyport.Protocol)");
+    return s ? ok_or_raise(kp_protocol_from_name(out, s)) : -1;
 }
 
 static int get_kdf(PyObject *o, kp_kdf_strength *out)
@@ -170,11 +172,8 @@ static int get_kdf(PyObject *o, kp_kdf_strength *out)
         *out = KP_KDF_MODERATE;
         return 0;
     }
-    const char *s = PyUnicode_Check(o) ? PyUnicode_AsUTF8AndSize(o, NULL) : NULL;
-    if (s == NULL) {
-        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "kdf must be a str (keyport.Kdf)");
-        return -1;
-    }
+    const char *s = name_arg(o, "kdf must be a str (keyport.Kdf)");
+    if (s == NULL) return -1;
     if (strcmp(s, "interactive") == 0) *out = KP_KDF_INTERACTIVE;
     else if (strcmp(s, "moderate") == 0) *out = KP_KDF_MODERATE;
     else if (strcmp(s, "sensitive") == 0) *out = KP_KDF_SENSITIVE;
@@ -187,32 +186,14 @@ static int get_kdf(PyObject *o, kp_kdf_strength *out)
 
 static int get_action(PyObject *o, kp_action *out)
 {
-    const char *s = PyUnicode_Check(o) ? PyUnicode_AsUTF8AndSize(o, NULL) : NULL;
-    if (s == NULL) {
-        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "action must be a str (keyport.Action)");
-        return -1;
-    }
-    kp_status st = kp_action_from_name(out, s);
-    if (st != KP_OK) {
-        raise_now(st);
-        return -1;
-    }
-    return 0;
+    const char *s = name_arg(o, "action must be a str (keyport.Action)");
+    return s ? ok_or_raise(kp_action_from_name(out, s)) : -1;
 }
 
 static int get_format(PyObject *o, kp_key_format *out)
 {
-    const char *s = PyUnicode_Check(o) ? PyUnicode_AsUTF8AndSize(o, NULL) : NULL;
-    if (s == NULL) {
-        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "key format must be a str, e.g. \"hex\" or \"mnemonic\"");
-        return -1;
-    }
-    kp_status st = kp_key_format_from_name(out, s);
-    if (st != KP_OK) {
-        raise_now(st);
-        return -1;
-    }
-    return 0;
+    const char *s = name_arg(o, "key format must be a str, e.g. \"hex\" or \"mnemonic\"");
+    return s ? ok_or_raise(kp_key_format_from_name(out, s)) : -1;
 }
 
 /* A str argument (or None when allowed): a UTF-8 pointer valid while o lives; NUL bytes refused. */
@@ -595,18 +576,13 @@ static PyGetSetDef secretkey_getset[] = {
     {NULL, NULL, NULL, NULL, NULL},
 };
 
-static PyType_Slot secretkey_slots[] = {
+TYPE_SPEC(secretkey, "keyport.SecretKey", SecretKeyObject,
     {Py_tp_dealloc, secretkey_dealloc},
     {Py_tp_repr, secretkey_repr},
     {Py_tp_methods, secretkey_methods},
     {Py_tp_getset, secretkey_getset},
     {Py_tp_doc, "A private key whose bytes stay in libkeyport's secure memory. Use it as "
-                "`with ... as key:`; it is wiped on leaving the block or by wipe()."},
-    {0, NULL},
-};
-
-static PyType_Spec secretkey_spec = {"keyport.SecretKey", sizeof(SecretKeyObject), 0,
-                                     Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION, secretkey_slots};
+    "`with ... as key:`; it is wiped on leaving the block or by wipe()."});
 
 static SecretKeyObject *as_secretkey(PyObject *o, const char *what)
 {
@@ -1003,15 +979,10 @@ static PyGetSetDef context_getset[] = {
     {NULL, NULL, NULL, NULL, NULL},
 };
 
-static PyType_Slot context_slots[] = {
+TYPE_SPEC(context, "keyport._keyport._Context", ContextObject,
     {Py_tp_dealloc, context_dealloc},
     {Py_tp_methods, context_methods},
-    {Py_tp_getset, context_getset},
-    {0, NULL},
-};
-
-static PyType_Spec context_spec = {"keyport._keyport._Context", sizeof(ContextObject), 0,
-                                   Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION, context_slots};
+    {Py_tp_getset, context_getset});
 
 /* ---------------------------------------------------------------- encryption keys and fingerprints */
 
@@ -1063,31 +1034,6 @@ static PyObject *m_encryption_keypair(PyObject *m, PyObject *unused)
 
 /* ---------------------------------------------------------------- import */
 
-static PyObject *m_signers_parse(PyObject *m, PyObject *args, PyObject *kw)
-{
-    static char *kwlist[] = {"signers", "cluster_id", NULL};
-    PyObject *doc_o, *cid_o = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O", kwlist, &doc_o, &cid_o)) return NULL;
-    const char *cid;
-    if (get_cstr(cid_o, &cid, 1, "cluster_id") < 0) return NULL;
-    Py_buffer v;
-    if (get_doc(doc_o, &v, "the signers document") < 0) return NULL;
-    kp_signers *s = NULL;
-    kp_status st = kp_signers_parse(g_ctx, &s, v.buf, (size_t)v.len, cid);
-    PyBuffer_Release(&v);
-    if (st != KP_OK) return raise_now(st);
-    PyObject *l = PyList_New(0);
-    for (size_t i = 0; l != NULL && i < kp_signers_count(s); i++) {
-        uint8_t ek[33];
-        const char *id = kp_signers_get(s, i, ek);
-        PyObject *t = Py_BuildValue("(sy#)", id, (const char *)ek, (Py_ssize_t)33);
-        if (t == NULL || PyList_Append(l, t) < 0) Py_CLEAR(l);
-        Py_XDECREF(t);
-    }
-    kp_signers_free(s);
-    return l;
-}
-
 /* A parsed GET /signers response, for many imports to the same signers. */
 typedef struct {
     PyObject_HEAD
@@ -1104,6 +1050,26 @@ static void signerlist_dealloc(PyObject *self)
     Py_DECREF(tp);
 }
 
+/* entries() -> [(signerId base64, encryption key)], in sorted order */
+static PyObject *signerlist_entries(PyObject *self, PyObject *unused)
+{
+    const kp_signers *s = ((SignerListObject *)self)->s;
+    PyObject *l = PyList_New(0);
+    for (size_t i = 0; l != NULL && i < kp_signers_count(s); i++) {
+        uint8_t ek[33];
+        const char *id = kp_signers_get(s, i, ek);
+        PyObject *t = Py_BuildValue("(sy#)", id, (const char *)ek, (Py_ssize_t)33);
+        if (t == NULL || PyList_Append(l, t) < 0) Py_CLEAR(l);
+        Py_XDECREF(t);
+    }
+    return l;
+}
+
+static PyMethodDef signerlist_methods[] = {
+    {"entries", signerlist_entries, METH_NOARGS, "[(signerId, encryption key)] in sorted order."},
+    {NULL, NULL, 0, NULL},
+};
+
 static PyObject *signerlist_len(PyObject *self, void *x)
 {
     return PyLong_FromSize_t(kp_signers_count(((SignerListObject *)self)->s));
@@ -1114,14 +1080,10 @@ static PyGetSetDef signerlist_getset[] = {
     {NULL, NULL, NULL, NULL, NULL},
 };
 
-static PyType_Slot signerlist_slots[] = {
+TYPE_SPEC(signerlist, "keyport.SignerList", SignerListObject,
     {Py_tp_dealloc, signerlist_dealloc},
     {Py_tp_getset, signerlist_getset},
-    {0, NULL},
-};
-
-static PyType_Spec signerlist_spec = {"keyport.SignerList", sizeof(SignerListObject), 0,
-                                      Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION, signerlist_slots};
+    {Py_tp_methods, signerlist_methods});
 
 /* parse_signers(signers, cluster_id=None) -> SignerList */
 static PyObject *m_parse_signers(PyObject *m, PyObject *args, PyObject *kw)
@@ -1604,16 +1566,11 @@ static PyGetSetDef operator_getset[] = {
     {NULL, NULL, NULL, NULL, NULL},
 };
 
-static PyType_Slot operator_slots[] = {
+TYPE_SPEC(operator, "keyport.Operator", OperatorObject,
     {Py_tp_dealloc, operator_dealloc},
     {Py_tp_repr, operator_repr},
     {Py_tp_methods, operator_methods},
-    {Py_tp_getset, operator_getset},
-    {0, NULL},
-};
-
-static PyType_Spec operator_spec = {"keyport.Operator", sizeof(OperatorObject), 0,
-                                    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION, operator_slots};
+    {Py_tp_getset, operator_getset});
 
 /* ---------------------------------------------------------------- policies */
 
@@ -1740,15 +1697,10 @@ static PyGetSetDef policy_getset[] = {
     {NULL, NULL, NULL, NULL, NULL},
 };
 
-static PyType_Slot policy_slots[] = {
+TYPE_SPEC(policy, "keyport.Policy", PolicyObject,
     {Py_tp_dealloc, policy_dealloc},
     {Py_tp_methods, policy_methods},
-    {Py_tp_getset, policy_getset},
-    {0, NULL},
-};
-
-static PyType_Spec policy_spec = {"keyport.Policy", sizeof(PolicyObject), 0,
-                                  Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION, policy_slots};
+    {Py_tp_getset, policy_getset});
 
 /* ---------------------------------------------------------------- approvals */
 
@@ -1986,15 +1938,10 @@ static PyGetSetDef auditlog_getset[] = {
     {NULL, NULL, NULL, NULL, NULL},
 };
 
-static PyType_Slot auditlog_slots[] = {
+TYPE_SPEC(auditlog, "keyport.AuditLog", AuditLogObject,
     {Py_tp_dealloc, auditlog_dealloc},
     {Py_tp_methods, auditlog_methods},
-    {Py_tp_getset, auditlog_getset},
-    {0, NULL},
-};
-
-static PyType_Spec auditlog_spec = {"keyport.AuditLog", sizeof(AuditLogObject), 0,
-                                    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION, auditlog_slots};
+    {Py_tp_getset, auditlog_getset});
 
 /* audit_verify(text, writer_key=None, head=None) -> (ok, problem, entries, line, seq, head, writer, message) */
 static PyObject *m_audit_verify(PyObject *m, PyObject *args, PyObject *kw)
@@ -2215,17 +2162,8 @@ static void credential_dealloc(PyObject *self)
 
 static int get_alg(PyObject *o, kp_cred_alg *out)
 {
-    const char *s = PyUnicode_Check(o) ? PyUnicode_AsUTF8AndSize(o, NULL) : NULL;
-    if (s == NULL) {
-        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "algorithm must be \"Ed25519\" or \"ECDSA-P256\"");
-        return -1;
-    }
-    kp_status st = kp_cred_alg_from_name(out, s);
-    if (st != KP_OK) {
-        raise_now(st);
-        return -1;
-    }
-    return 0;
+    const char *s = name_arg(o, "algorithm must be \"Ed25519\" or \"ECDSA-P256\"");
+    return s ? ok_or_raise(kp_cred_alg_from_name(out, s)) : -1;
 }
 
 /* Credential.new(cred_id, algorithm="Ed25519") -> bytes: a new credential file (it holds the
@@ -2328,15 +2266,10 @@ static PyGetSetDef credential_getset[] = {
     {NULL, NULL, NULL, NULL, NULL},
 };
 
-static PyType_Slot credential_slots[] = {
+TYPE_SPEC(credential, "keyport.Credential", CredentialObject,
     {Py_tp_dealloc, credential_dealloc},
     {Py_tp_methods, credential_methods},
-    {Py_tp_getset, credential_getset},
-    {0, NULL},
-};
-
-static PyType_Spec credential_spec = {"keyport.Credential", sizeof(CredentialObject), 0,
-                                      Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION, credential_slots};
+    {Py_tp_getset, credential_getset});
 
 /* ---------------------------------------------------------------- the API client */
 
@@ -2461,14 +2394,9 @@ static PyMethodDef client_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-static PyType_Slot client_slots[] = {
+TYPE_SPEC(client, "keyport._keyport._Client", ClientObject,
     {Py_tp_dealloc, client_dealloc},
-    {Py_tp_methods, client_methods},
-    {0, NULL},
-};
-
-static PyType_Spec client_spec = {"keyport._keyport._Client", sizeof(ClientObject), 0,
-                                  Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION, client_slots};
+    {Py_tp_methods, client_methods});
 
 /* ---------------------------------------------------------------- small functions */
 
@@ -2561,7 +2489,6 @@ static PyMethodDef module_methods[] = {
     {"encryption_key_decode", m_encryption_key_decode, METH_O, NULL},
     {"encryption_key_fingerprint", m_encryption_key_fingerprint, METH_O, NULL},
     {"fingerprint", m_fingerprint, METH_O, NULL},
-    {"signers_parse", (PyCFunction)(void (*)(void))m_signers_parse, METH_VARARGS | METH_KEYWORDS, NULL},
     {"signers_write", m_signers_write, METH_VARARGS, NULL},
     {"parse_signers", (PyCFunction)(void (*)(void))m_parse_signers, METH_VARARGS | METH_KEYWORDS, NULL},
     {"import_prepare", (PyCFunction)(void (*)(void))m_import_prepare, METH_VARARGS | METH_KEYWORDS, NULL},
