@@ -96,3 +96,12 @@ def fast_kdf() -> keyport.Kdf:
 
 def random_scalar(curve: str) -> int:
     return int.from_bytes(os.urandom(40), "big") % (ORDERS[curve] - 1) + 1
+
+
+def b58(data: bytes) -> str:
+    alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+    n, out = int.from_bytes(data, "big"), ""
+    while n:
+        n, r = divmod(n, 58)
+        out = alphabet[r] + out
+    return "1" * (len(data) - len(data.lstrip(b"\0"))) + out

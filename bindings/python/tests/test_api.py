@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 import keyport
-from conftest import ORDERS, SCHEMES, compact, lagrange0, open_envelope, public_of, random_scalar, seal, secret_bytes
+from conftest import ORDERS, SCHEMES, b58, compact, lagrange0, open_envelope, public_of, random_scalar, seal, secret_bytes
 
 
 @pytest.mark.parametrize("protocol,curve", SCHEMES)
@@ -180,7 +180,17 @@ def test_import_from_every_input_format(cluster: keyport.LocalCluster) -> None:
         ("xprv", b"xprv9s21ZrQH143K3QTDL4LXw2F7HEK3wJUD2nW2nRk4stbPy6cq3jPPqjiChkVvvNKmPGJxWUtg6LnF5kejMRNNU3TGtRB"
                  b"eJgk33yuGBxrMPHi", {"path": "m/0'"}),
         ("stark-hex", b"0x3c1e", {}),
+        ("wif-testnet", b"cMahea7zqjxrtgAbB7LSGbcQUr1uX1ojuat9jZodMN87JcbXMTcA", {}),
     ]
+    # Ethereum keystore (written by the binding, read back through import); Solana keypairs by PyNaCl
+    with keyport.random_key("secp256k1") as k:
+        cases.append(("keystore", bytes(k.to_format("keystore", passphrase=b"ks", kdf="interactive")),
+                      {"passphrase": b"ks"}))
+    sk = nacl.signing.SigningKey.generate()
+    pair = bytes(sk) + bytes(sk.verify_key)
+    cases.append(("solana-keypair", ("[" + ",".join(map(str, pair)) + "]").encode(), {}))
+    cases.append(("solana-base58", b58(pair).encode(), {}))
+    assert {f.name for f in keyport.key_formats() if f.in_curves} == {c[0] for c in cases}
     for fmt, text, extra in cases:
         kw: dict[str, object] = dict(extra)
         parsed = keyport.parse_key(text, fmt, **kw)  # type: ignore[arg-type]
@@ -317,3 +327,24 @@ def test_a_parsed_signer_list_serves_many_imports(cluster: keyport.LocalCluster)
         key = keyport.random_key("stark")
         kid = cluster.import_key(keyport.import_prepare(parsed, key, protocol="CGGMP24"))
         assert cluster.public_key(kid) == key.public_key
+
+
+def test_appends_from_threads_make_one_chain(tmp_path: Path) -> None:
+    import threading
+
+    op, _ = keyport.Operator.new("writer", b"pw", keyport.Kdf.INTERACTIVE)
+    path = tmp_path / "log.jsonl"
+    log = keyport.AuditLog.open(path, op)
+
+    def run(i: int) -> None:
+        for j in range(20):
+            log.append("test.event", actors=[f"t{i}"], details=json.dumps({"j": j}))
+
+    ts = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    log.close()
+    rep = keyport.verify_audit_log(path.read_bytes(), writer_key=op.public_key)
+    assert rep.ok and rep.entries == 81, rep.message

@@ -10,7 +10,7 @@ import re
 import pytest
 
 import keyport
-from conftest import VECTORS, lagrange0, secret_bytes, vector
+from conftest import VECTORS, b58, lagrange0, secret_bytes, vector
 
 DFNS = vector("dfns-trusted-dealer.generated.json")
 
@@ -181,7 +181,7 @@ def test_solana_keypairs() -> None:
             c, pub = keyport.public_key_of(e["secret_key_base58"].encode(), "solana-base58")
         solana = {a.kind: a.text for a in keyport.addresses(c, pub)}["solana"]
         # the second key's source gives no address: its public half matching its seed is the check
-        assert solana == (e["expected_address"] or _b58(keyport.parse_key(e["secret_key_base58"].encode(),
+        assert solana == (e["expected_address"] or b58(keyport.parse_key(e["secret_key_base58"].encode(),
                                                                           "solana-base58").public_key))
     web3 = vector("solana-keypair-address.solana-web3js.json")
     for e in web3["keypair_from_seed"]:
@@ -210,15 +210,6 @@ def test_stark_eip2645_and_precomputed_keys() -> None:
         with keyport.secret_key("stark", int(priv, 16).to_bytes(32, "big")) as k:
             stark = {a.kind: a.text for a in keyport.addresses(k.curve, k.public_key)}["stark-key"]
             assert int(stark, 16) == int(x, 16)
-
-
-def _b58(data: bytes) -> str:
-    alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-    n, out = int.from_bytes(data, "big"), ""
-    while n:
-        n, r = divmod(n, 58)
-        out = alphabet[r] + out
-    return "1" * (len(data) - len(data.lstrip(b"\0"))) + out
 
 
 def _stark_path(layer: str, application: str, eth_address: str, index: int) -> str:

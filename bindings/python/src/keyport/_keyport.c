@@ -1814,6 +1814,7 @@ typedef struct {
     kp_audit_log *log;
     PyObject *writer; /* keeps the operator alive while the log uses it */
     char torn[4096];
+    PyThread_type_lock lock; /* one append at a time: they run without the GIL */
 } AuditLogObject;
 
 static PyTypeObject *AuditLog_Type;
@@ -1825,6 +1826,7 @@ static void auditlog_dealloc(PyObject *self)
     kp_audit_close(a->log);
     a->log = NULL;
     Py_CLEAR(a->writer);
+    if (a->lock) PyThread_free_lock(a->lock);
     PyObject_Free(self);
     Py_DECREF(tp);
 }
@@ -1851,12 +1853,24 @@ static PyObject *auditlog_open_cls(PyObject *cls, PyObject *args, PyObject *kw)
     a->log = NULL;
     a->writer = Py_NewRef(op_o);
     a->torn[0] = 0;
-    kp_status st = kp_audit_open(g_ctx, &a->log, PyBytes_AsString(path_o), ((OperatorObject *)op_o)->op, now, a->torn);
-    Py_DECREF(path_o);
-    if (st != KP_OK) {
-        PyObject *r = raise_now(st);
+    a->lock = PyThread_allocate_lock();
+    if (a->lock == NULL) {
+        Py_DECREF(path_o);
         Py_DECREF(a);
-        return r;
+        return PyErr_NoMemory();
+    }
+    /* verifying the existing chain reads the whole file: without the GIL */
+    const char *path = PyBytes_AsString(path_o);
+    const kp_operator *writer = ((OperatorObject *)op_o)->op;
+    struct outcome o;
+    Py_BEGIN_ALLOW_THREADS
+    outcome_set(&o, kp_audit_open(g_ctx, &a->log, path, writer, now, a->torn));
+    Py_END_ALLOW_THREADS
+    Py_DECREF(path_o);
+    if (o.st != KP_OK) {
+        raise_outcome(&o);
+        Py_DECREF(a);
+        return NULL;
     }
     return (PyObject *)a;
 }
@@ -1900,16 +1914,27 @@ static PyObject *auditlog_append(PyObject *self, PyObject *args, PyObject *kw)
     size_t nact = 0;
     if (actors_o != NULL && get_strlist(actors_o, actors, &nact, 64) < 0) return NULL;
     char head[65];
-    kp_status st = kp_audit_append(a->log, now, event, kid, pub, actors, nact, details, head);
-    if (st != KP_OK) return raise_now(st);
+    struct outcome o;
+    /* the strings belong to the arguments, which live through the call; the fsync runs without the GIL */
+    Py_BEGIN_ALLOW_THREADS
+    PyThread_acquire_lock(a->lock, WAIT_LOCK);
+    outcome_set(&o, a->log == NULL ? KP_ERR_MISUSE : kp_audit_append(a->log, now, event, kid, pub, actors, nact, details, head));
+    PyThread_release_lock(a->lock);
+    Py_END_ALLOW_THREADS
+    if (o.st == KP_ERR_MISUSE && a->log == NULL) return raise_misuse("the audit log is closed");
+    if (o.st != KP_OK) return raise_outcome(&o);
     return PyUnicode_FromString(head);
 }
 
 static PyObject *auditlog_close(PyObject *self, PyObject *unused)
 {
     AuditLogObject *a = (AuditLogObject *)self;
+    Py_BEGIN_ALLOW_THREADS
+    PyThread_acquire_lock(a->lock, WAIT_LOCK);
     kp_audit_close(a->log);
     a->log = NULL;
+    PyThread_release_lock(a->lock);
+    Py_END_ALLOW_THREADS
     Py_RETURN_NONE;
 }
 
