@@ -213,6 +213,23 @@ struct approval_args {
     const char *policy, *action, *key_id, *request, *bundle;
 };
 
+/* An approval signs the request's digest, so the request must be a body an operator could have read:
+ * a JSON object (an import, export or archive body), not nothing, not any other bytes. */
+static int check_request(const char *path, const unsigned char *req, size_t len)
+{
+    size_t i = 0;
+    while (i < len && (req[i] == ' ' || req[i] == '\t' || req[i] == '\n' || req[i] == '\r')) i++;
+    if (i == len)
+        return kp_cli_error(KP_EXIT_INPUT, "%s: the request is empty; an approval must name a request body (a JSON object)",
+                            path);
+    if (kp_json_check((const char *)req, len, path) != KP_OK)
+        return kp_cli_error(KP_EXIT_INPUT, "the request is not valid JSON: %s", kp_error_detail());
+    if (req[i] != '{')
+        return kp_cli_error(KP_EXIT_INPUT, "%s: the request is a JSON value but not an object; an import, export or "
+                            "archive body is an object", path);
+    return KP_EXIT_OK;
+}
+
 /* Reads the policy, the action and the request bytes named by the options. */
 static int load_request(const struct approval_args *a, kp_policy **pol, kp_action *action, unsigned char **req,
                         size_t *reqlen)
@@ -225,8 +242,9 @@ static int load_request(const struct approval_args *a, kp_policy **pol, kp_actio
     if (*action != KP_ACTION_IMPORT && a->key_id == NULL)
         return kp_cli_usage("--action %s needs --key-id KEYID", a->action);
     int code = load_policy(a->policy, pol);
-    if (code != KP_EXIT_OK) return code;
-    return kp_cli_read_file(a->request, KP_MAX_INPUT_BYTES, 0, req, reqlen);
+    if (code == KP_EXIT_OK) code = kp_cli_read_file(a->request, KP_MAX_INPUT_BYTES, 0, req, reqlen);
+    if (code == KP_EXIT_OK) code = check_request(a->request, *req, *reqlen);
+    return code;
 }
 
 static int approval_option(struct approval_args *a, int o, const char *arg)

@@ -194,7 +194,7 @@ int kp_cli_replace_file(const char *path, const void *data, size_t len, unsigned
 
 int kp_cli_stdout(const void *data, size_t len)
 {
-    if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0)
+    if ((len > 0 && fwrite(data, 1, len, stdout) != len) || fflush(stdout) != 0)
         return kp_cli_error(KP_EXIT_IO, "standard output: cannot write: %s", strerror(errno));
     return KP_EXIT_OK;
 }

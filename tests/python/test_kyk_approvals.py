@@ -514,3 +514,15 @@ def test_empty_bundle_is_not_approved(team, kp):
     kp.write("bundle.json", R.bundle_bytes([]))
     rc, doc = verify_json(kp, team, "export", KEY, rq)
     assert rc == R.EXIT_NOT_APPROVED and doc == {"approved": False, "counted": 0, "needed": 2, "approvals": []}
+
+
+@pytest.mark.parametrize("body", [b"", b"   \n", b"not json", b"[1,2]", b"42", b"{\"a\":", b"\xff\xfe{}"])
+def test_approve_refuses_an_empty_or_unparsable_request(team, kp, body):
+    """An approval signs the request's digest: signing SHA-256 of nothing, or of bytes that are no
+    request body, would be an approval of nothing the operator could have read."""
+    rq = kp.write("req.json", body)
+    op = team.ops["alice"]
+    r = kp.fail("approve", "--operator", op.path, "--passphrase-file", op.passfile, "--policy", team.policy,
+                "--action", "import", "--request", rq, "--bundle", "bundle.json",
+                codes=R.EXIT_INPUT, must_not_exist=["bundle.json"])
+    assert "req.json" in r.err, r.describe()

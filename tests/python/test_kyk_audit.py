@@ -443,7 +443,7 @@ def test_torn_write_is_found_then_set_aside(env, kp):
     check_problem(kp, log, "torn", 8, words=["line 8"])
 
     # the next audited command keeps every complete entry and sets the partial bytes aside
-    req = kp.write("req.json", b"request C\n")
+    req = kp.write("req.json", b"{\"request\":\"C\"}\n")
     r = kp.ok("approve", "--operator", env.bob.path, "--passphrase-file", env.bob.passfile, "--policy", env.policy,
               "--action", "export", "--key-id", "key-C", "--request", req, "--bundle", "c.json",
               *env.audit_args(log))
@@ -524,7 +524,7 @@ def test_bad_log_import_prepare_and_approve_and_recover_do_nothing(env, kp):
     kp.write("key.txt", W.scalar_hex(env.import_key))
     kp.fail("import", "prepare", "--signers", "signers.json", "--curve", "secp256k1", "--protocol", "CGGMP21",
             "--key-file", "key.txt", *env.audit_args(log), codes=R.EXIT_LOG)
-    req = kp.write("req.json", b"r\n")
+    req = kp.write("req.json", b"{\"r\":1}\n")
     kp.fail("approve", "--operator", env.bob.path, "--passphrase-file", env.bob.passfile, "--policy", env.policy,
             "--action", "import", "--request", req, "--bundle", "x.json", *env.audit_args(log), codes=R.EXIT_LOG,
             must_not_exist=["x.json"])
