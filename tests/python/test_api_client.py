@@ -270,7 +270,7 @@ def client(request, kp, stub) -> Client:
 # A request body with what JSON escaping must get right: quotes, a backslash, a tab, non-ASCII,
 # and the final newline that `keyport import prepare` and `keyport export init` print.
 REQUEST = ('{"name":"caf\u00e9 \\"\u00fcber\\" \\\\ x","curve":"secp256k1","protocol":"CGGMP21","minSigners":3,'
-           '"encryptedKeyShares":[{"signerId":"AAEC","encryptedKeyShare":"AwQF"}],"note":"\u2603\t"}\n').encode()
+           '"encryptedKeyShares":[{"signerId":"AAEC","encryptedKeyShare":"AwQF"}],"note":"\u2603\\t"}\n').encode()
 BUNDLE = b'{"version":1,"type":"keyport-approvals","approvals":["not checked by the stub"]}\n'
 
 
