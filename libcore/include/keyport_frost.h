@@ -1,5 +1,6 @@
 /*
- * keyport_frost.h: threshold Schnorr signing, FROST(Ed25519, SHA-512) (RFC 9591 §6.1).
+ * keyport_frost.h: threshold Schnorr signing, FROST(Ed25519, SHA-512) and FROST(secp256k1, SHA-256)
+ * (RFC 9591 §6.1, §6.5).
  *
  * The primitives of the two rounds, one signer or the coordinator at a time: nonce generation
  * (hedged, RFC 9591 §4.1 nonce_generate), commitments, binding factors, the group commitment,
@@ -15,6 +16,8 @@
 #include <stdint.h>
 
 #include "keyport_status.h"
+
+typedef struct kp_ctx kp_ctx;
 
 #ifndef KP_API
 #if defined(KP_BUILDING_LIBRARY)
@@ -67,6 +70,39 @@ KP_API kp_status kp_frost_ed25519_verify_share(const uint8_t z[32], uint16_t id,
 KP_API kp_status kp_frost_ed25519_aggregate(uint8_t sig[64], const uint8_t (*z)[32], const uint8_t group_pk[32],
                                             const kp_frost_commitment *list, size_t n,
                                             const uint8_t *msg, size_t msg_len);
+
+/* ---------------------------------------------------------------- FROST(secp256k1, SHA-256) */
+/* RFC 9591 §6.5: points are 33-byte compressed SEC1, scalars and identifiers 32-byte big-endian.
+ * The signature is R (33 bytes) || z (32 bytes). ctx is a library context (kp_ctx_new). */
+
+/** The most signers in one signing (secp256k1). */
+#define KP_FROST_MAX 64
+
+/** One signer's round-one commitment on secp256k1. */
+typedef struct kp_frost_secp_commitment {
+    uint16_t id;
+    uint8_t hiding[33];
+    uint8_t binding[33];
+} kp_frost_secp_commitment;
+
+KP_API kp_status kp_frost_secp256k1_nonce(const kp_ctx *ctx, uint8_t nonce[32], const uint8_t *random,
+                                          const uint8_t secret[32]);
+KP_API kp_status kp_frost_secp256k1_commit(const kp_ctx *ctx, uint8_t commitment[33], const uint8_t nonce[32]);
+KP_API kp_status kp_frost_secp256k1_binding_factor(const kp_ctx *ctx, uint8_t rho[32], uint16_t id,
+                                                   const uint8_t group_pk[33], const kp_frost_secp_commitment *list,
+                                                   size_t n, const uint8_t *msg, size_t msg_len);
+KP_API kp_status kp_frost_secp256k1_sign_share(const kp_ctx *ctx, uint8_t z[32], uint16_t id,
+                                               const uint8_t hiding_nonce[32], const uint8_t binding_nonce[32],
+                                               const uint8_t share[32], const uint8_t group_pk[33],
+                                               const kp_frost_secp_commitment *list, size_t n,
+                                               const uint8_t *msg, size_t msg_len);
+KP_API kp_status kp_frost_secp256k1_verify_share(const kp_ctx *ctx, const uint8_t z[32], uint16_t id,
+                                                 const uint8_t public_share[33], const uint8_t group_pk[33],
+                                                 const kp_frost_secp_commitment *list, size_t n,
+                                                 const uint8_t *msg, size_t msg_len);
+KP_API kp_status kp_frost_secp256k1_aggregate(const kp_ctx *ctx, uint8_t sig[65], const uint8_t (*z)[32],
+                                              const uint8_t group_pk[33], const kp_frost_secp_commitment *list,
+                                              size_t n, const uint8_t *msg, size_t msg_len);
 
 #ifdef __cplusplus
 }

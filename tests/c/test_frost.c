@@ -1,5 +1,6 @@
 /*
- * test_frost.c: FROST(Ed25519, SHA-512) against the RFC 9591 Appendix E.1 vectors
+ * test_frost.c: FROST(Ed25519, SHA-512) and FROST(secp256k1, SHA-256) against the RFC 9591
+ * Appendix E.1 and E.5 vectors (and frost-rfc9591-secp256k1-sha256.cfrg.json)
  * (tests/vectors/frost-rfc9591-ed25519-sha512.cfrg.json): round one with the given nonce
  * randomness, binding factors, round-two shares, share checks and the final signature; and the
  * refusals (a changed share, a signer not in the list, a list out of order).
@@ -11,16 +12,19 @@
 TestSuite(frost, .init = kpt_setup, .fini = kpt_teardown, .timeout = 120);
 
 #define VEC "frost-rfc9591-ed25519-sha512.cfrg.json"
+#define VEC_SECP "frost-rfc9591-secp256k1-sha256.cfrg.json"
 #define MAXS 8
 
 typedef struct {
-    uint8_t pk[32];
+    size_t plen; /* point length: 32 (ed25519) or 33 (secp256k1) */
+    uint8_t pk[33];
     uint8_t msg[256];
     size_t msg_len;
     size_t n;
-    kp_frost_commitment list[MAXS];
-    uint8_t hiding[MAXS][32], binding[MAXS][32], share[MAXS][32], pub[MAXS][32], z[MAXS][32], rho[MAXS][32];
-    uint8_t sig[64];
+    uint16_t id[MAXS];
+    uint8_t hrand[MAXS][32], brand[MAXS][32], hiding[MAXS][32], binding[MAXS][32], share[MAXS][32];
+    uint8_t hcom[MAXS][33], bcom[MAXS][33], z[MAXS][32], rho[MAXS][32];
+    uint8_t sig[65];
 } vec;
 
 static const cJSON *item(const cJSON *o, const char *k)
@@ -30,11 +34,13 @@ static const cJSON *item(const cJSON *o, const char *k)
     return v;
 }
 
-static void load(vec *v)
+/* Reads one RFC 9591 vector file as published; nothing is computed here. */
+static void load(vec *v, const char *name, size_t plen)
 {
-    cJSON *j = kpt_load_json(VEC);
+    cJSON *j = kpt_load_json(name);
     const cJSON *in = item(j, "inputs");
-    kpt_unhex(v->pk, 32, kpt_jstr(in, "group_public_key"));
+    v->plen = plen;
+    kpt_unhex(v->pk, plen, kpt_jstr(in, "group_public_key"));
     const char *m = kpt_jstr(in, "message");
     v->msg_len = strlen(m) / 2;
     cr_assert(v->msg_len <= sizeof v->msg);
@@ -47,55 +53,63 @@ static void load(vec *v)
     for (size_t i = 0; i < v->n; i++) {
         const cJSON *o = cJSON_GetArrayItem(r1, (int)i);
         int id = item(o, "identifier")->valueint;
-        v->list[i].id = (uint16_t)id;
+        v->id[i] = (uint16_t)id;
         const cJSON *sh = NULL, *e;
         cJSON_ArrayForEach(e, shares) if (item(e, "identifier")->valueint == id) sh = e;
         cr_assert_not_null(sh, "no share for signer %d", id);
         kpt_unhex(v->share[i], 32, kpt_jstr(sh, "participant_share"));
-        KPT_ST(crypto_scalarmult_ed25519_base_noclamp(v->pub[i], v->share[i]) == 0 ? KP_OK : KP_ERR_SCALAR, KP_OK);
-
-        uint8_t rnd[32], want[32];
-        kpt_unhex(rnd, 32, kpt_jstr(o, "hiding_nonce_randomness"));
-        KPT_ST(kp_frost_ed25519_nonce(v->hiding[i], rnd, v->share[i]), KP_OK);
-        kpt_unhex(want, 32, kpt_jstr(o, "hiding_nonce"));
-        cr_assert_arr_eq(v->hiding[i], want, 32, "signer %d hiding nonce", id);
-        kpt_unhex(rnd, 32, kpt_jstr(o, "binding_nonce_randomness"));
-        KPT_ST(kp_frost_ed25519_nonce(v->binding[i], rnd, v->share[i]), KP_OK);
-        kpt_unhex(want, 32, kpt_jstr(o, "binding_nonce"));
-        cr_assert_arr_eq(v->binding[i], want, 32, "signer %d binding nonce", id);
-
-        KPT_ST(kp_frost_ed25519_commit(v->list[i].hiding, v->hiding[i]), KP_OK);
-        kpt_unhex(want, 32, kpt_jstr(o, "hiding_nonce_commitment"));
-        cr_assert_arr_eq(v->list[i].hiding, want, 32, "signer %d hiding commitment", id);
-        KPT_ST(kp_frost_ed25519_commit(v->list[i].binding, v->binding[i]), KP_OK);
-        kpt_unhex(want, 32, kpt_jstr(o, "binding_nonce_commitment"));
-        cr_assert_arr_eq(v->list[i].binding, want, 32, "signer %d binding commitment", id);
+        kpt_unhex(v->hrand[i], 32, kpt_jstr(o, "hiding_nonce_randomness"));
+        kpt_unhex(v->brand[i], 32, kpt_jstr(o, "binding_nonce_randomness"));
+        kpt_unhex(v->hiding[i], 32, kpt_jstr(o, "hiding_nonce"));
+        kpt_unhex(v->binding[i], 32, kpt_jstr(o, "binding_nonce"));
+        kpt_unhex(v->hcom[i], plen, kpt_jstr(o, "hiding_nonce_commitment"));
+        kpt_unhex(v->bcom[i], plen, kpt_jstr(o, "binding_nonce_commitment"));
         kpt_unhex(v->rho[i], 32, kpt_jstr(o, "binding_factor"));
-
         const cJSON *o2 = cJSON_GetArrayItem(r2, (int)i);
         cr_assert_eq(item(o2, "identifier")->valueint, id);
         kpt_unhex(v->z[i], 32, kpt_jstr(o2, "sig_share"));
     }
-    kpt_unhex(v->sig, 64, kpt_jstr(item(j, "final_output"), "sig"));
+    kpt_unhex(v->sig, plen + 32, kpt_jstr(item(j, "final_output"), "sig"));
     cJSON_Delete(j);
+}
+
+/* ed25519: round one recomputed from the published randomness; the list of commitments. */
+static void ed_round_one(vec *v, kp_frost_commitment *list, uint8_t (*pub)[32])
+{
+    for (size_t i = 0; i < v->n; i++) {
+        uint8_t d[32], e[32];
+        KPT_ST(kp_frost_ed25519_nonce(d, v->hrand[i], v->share[i]), KP_OK);
+        KPT_ST(kp_frost_ed25519_nonce(e, v->brand[i], v->share[i]), KP_OK);
+        cr_assert_arr_eq(d, v->hiding[i], 32, "signer %u hiding nonce", v->id[i]);
+        cr_assert_arr_eq(e, v->binding[i], 32, "signer %u binding nonce", v->id[i]);
+        list[i].id = v->id[i];
+        KPT_ST(kp_frost_ed25519_commit(list[i].hiding, d), KP_OK);
+        KPT_ST(kp_frost_ed25519_commit(list[i].binding, e), KP_OK);
+        cr_assert_arr_eq(list[i].hiding, v->hcom[i], 32, "signer %u hiding commitment", v->id[i]);
+        cr_assert_arr_eq(list[i].binding, v->bcom[i], 32, "signer %u binding commitment", v->id[i]);
+        cr_assert_eq(crypto_scalarmult_ed25519_base_noclamp(pub[i], v->share[i]), 0);
+    }
 }
 
 Test(frost, rfc9591_ed25519_rounds)
 {
     vec v;
-    load(&v);
+    kp_frost_commitment list[MAXS];
+    uint8_t pub[MAXS][32];
+    load(&v, VEC, 32);
+    ed_round_one(&v, list, pub);
     for (size_t i = 0; i < v.n; i++) {
         uint8_t rho[32], z[32];
-        KPT_ST(kp_frost_ed25519_binding_factor(rho, v.list[i].id, v.pk, v.list, v.n, v.msg, v.msg_len), KP_OK);
-        cr_assert_arr_eq(rho, v.rho[i], 32, "signer %u binding factor", v.list[i].id);
-        KPT_ST(kp_frost_ed25519_sign_share(z, v.list[i].id, v.hiding[i], v.binding[i], v.share[i], v.pk,
-                                           v.list, v.n, v.msg, v.msg_len), KP_OK);
-        cr_assert_arr_eq(z, v.z[i], 32, "signer %u signature share", v.list[i].id);
-        KPT_ST(kp_frost_ed25519_verify_share(z, v.list[i].id, v.pub[i], v.pk, v.list, v.n, v.msg, v.msg_len),
+        KPT_ST(kp_frost_ed25519_binding_factor(rho, v.id[i], v.pk, list, v.n, v.msg, v.msg_len), KP_OK);
+        cr_assert_arr_eq(rho, v.rho[i], 32, "signer %u binding factor", v.id[i]);
+        KPT_ST(kp_frost_ed25519_sign_share(z, v.id[i], v.hiding[i], v.binding[i], v.share[i], v.pk,
+                                           list, v.n, v.msg, v.msg_len), KP_OK);
+        cr_assert_arr_eq(z, v.z[i], 32, "signer %u signature share", v.id[i]);
+        KPT_ST(kp_frost_ed25519_verify_share(z, v.id[i], pub[i], v.pk, list, v.n, v.msg, v.msg_len),
                KP_OK);
     }
     uint8_t sig[64];
-    KPT_ST(kp_frost_ed25519_aggregate(sig, (const uint8_t (*)[32])v.z, v.pk, v.list, v.n, v.msg, v.msg_len), KP_OK);
+    KPT_ST(kp_frost_ed25519_aggregate(sig, (const uint8_t (*)[32])v.z, v.pk, list, v.n, v.msg, v.msg_len), KP_OK);
     cr_assert_arr_eq(sig, v.sig, 64, "final signature");
     /* independent check: libsodium's RFC 8032 verification under the group key */
     cr_assert_eq(crypto_sign_verify_detached(sig, v.msg, v.msg_len, v.pk), 0);
@@ -104,34 +118,80 @@ Test(frost, rfc9591_ed25519_rounds)
 Test(frost, bad_share_is_named)
 {
     vec v;
-    load(&v);
+    kp_frost_commitment list[MAXS];
+    uint8_t pub[MAXS][32];
+    load(&v, VEC, 32);
+    ed_round_one(&v, list, pub);
     v.z[1][0] ^= 1;
-    KPT_ST(kp_frost_ed25519_verify_share(v.z[0], v.list[0].id, v.pub[0], v.pk, v.list, v.n, v.msg, v.msg_len), KP_OK);
-    KPT_ST(kp_frost_ed25519_verify_share(v.z[1], v.list[1].id, v.pub[1], v.pk, v.list, v.n, v.msg, v.msg_len),
+    KPT_ST(kp_frost_ed25519_verify_share(v.z[0], list[0].id, pub[0], v.pk, list, v.n, v.msg, v.msg_len), KP_OK);
+    KPT_ST(kp_frost_ed25519_verify_share(v.z[1], list[1].id, pub[1], v.pk, list, v.n, v.msg, v.msg_len),
            KP_ERR_SHARE_MISMATCH);
     /* a good share checked against another signer's public share fails too */
-    KPT_ST(kp_frost_ed25519_verify_share(v.z[0], v.list[0].id, v.pub[1], v.pk, v.list, v.n, v.msg, v.msg_len),
+    KPT_ST(kp_frost_ed25519_verify_share(v.z[0], list[0].id, pub[1], v.pk, list, v.n, v.msg, v.msg_len),
            KP_ERR_SHARE_MISMATCH);
     uint8_t sig[64];
-    KPT_ST(kp_frost_ed25519_aggregate(sig, (const uint8_t (*)[32])v.z, v.pk, v.list, v.n, v.msg, v.msg_len),
+    KPT_ST(kp_frost_ed25519_aggregate(sig, (const uint8_t (*)[32])v.z, v.pk, list, v.n, v.msg, v.msg_len),
            KP_ERR_SIGNATURE);
 }
 
 Test(frost, malformed_lists)
 {
     vec v;
-    load(&v);
+    kp_frost_commitment list[MAXS];
+    uint8_t pub[MAXS][32];
+    load(&v, VEC, 32);
+    ed_round_one(&v, list, pub);
     uint8_t z[32], rho[32];
     /* a signer that is not in the list */
-    KPT_ST(kp_frost_ed25519_sign_share(z, 2, v.hiding[0], v.binding[0], v.share[0], v.pk, v.list, v.n, v.msg,
+    KPT_ST(kp_frost_ed25519_sign_share(z, 2, v.hiding[0], v.binding[0], v.share[0], v.pk, list, v.n, v.msg,
                                        v.msg_len), KP_ERR_NOT_FOUND);
     /* out of order, and duplicated, identifiers */
-    kp_frost_commitment sw[2] = {v.list[1], v.list[0]};
+    kp_frost_commitment sw[2] = {list[1], list[0]};
     KPT_ST(kp_frost_ed25519_binding_factor(rho, 1, v.pk, sw, 2, v.msg, v.msg_len), KP_ERR_FORMAT);
-    kp_frost_commitment dup[2] = {v.list[0], v.list[0]};
+    kp_frost_commitment dup[2] = {list[0], list[0]};
     KPT_ST(kp_frost_ed25519_binding_factor(rho, 1, v.pk, dup, 2, v.msg, v.msg_len), KP_ERR_FORMAT);
     /* a commitment that is not a point */
-    v.list[0].hiding[31] ^= 0x80;
-    v.list[0].hiding[0] ^= 0x5a;
-    KPT_ST(kp_frost_ed25519_binding_factor(rho, 1, v.pk, v.list, v.n, v.msg, v.msg_len), KP_ERR_FORMAT);
+    list[0].hiding[31] ^= 0x80;
+    list[0].hiding[0] ^= 0x5a;
+    KPT_ST(kp_frost_ed25519_binding_factor(rho, 1, v.pk, list, v.n, v.msg, v.msg_len), KP_ERR_FORMAT);
+}
+
+Test(frost, rfc9591_secp256k1_rounds)
+{
+    vec v;
+    kp_frost_secp_commitment list[MAXS];
+    load(&v, VEC_SECP, 33);
+    for (size_t i = 0; i < v.n; i++) {
+        uint8_t d[32], e[32];
+        KPT_ST(kp_frost_secp256k1_nonce(ctx, d, v.hrand[i], v.share[i]), KP_OK);
+        KPT_ST(kp_frost_secp256k1_nonce(ctx, e, v.brand[i], v.share[i]), KP_OK);
+        cr_assert_arr_eq(d, v.hiding[i], 32, "signer %u hiding nonce", v.id[i]);
+        cr_assert_arr_eq(e, v.binding[i], 32, "signer %u binding nonce", v.id[i]);
+        list[i].id = v.id[i];
+        KPT_ST(kp_frost_secp256k1_commit(ctx, list[i].hiding, d), KP_OK);
+        KPT_ST(kp_frost_secp256k1_commit(ctx, list[i].binding, e), KP_OK);
+        cr_assert_arr_eq(list[i].hiding, v.hcom[i], 33, "signer %u hiding commitment", v.id[i]);
+        cr_assert_arr_eq(list[i].binding, v.bcom[i], 33, "signer %u binding commitment", v.id[i]);
+    }
+    for (size_t i = 0; i < v.n; i++) {
+        uint8_t rho[32], z[32], pub[33];
+        size_t len = sizeof pub;
+        KPT_ST(kp_frost_secp256k1_binding_factor(ctx, rho, v.id[i], v.pk, list, v.n, v.msg, v.msg_len), KP_OK);
+        cr_assert_arr_eq(rho, v.rho[i], 32, "signer %u binding factor", v.id[i]);
+        KPT_ST(kp_frost_secp256k1_sign_share(ctx, z, v.id[i], v.hiding[i], v.binding[i], v.share[i], v.pk, list,
+                                             v.n, v.msg, v.msg_len), KP_OK);
+        cr_assert_arr_eq(z, v.z[i], 32, "signer %u signature share", v.id[i]);
+        KPT_ST(kp_public_key(ctx, pub, &len, KP_CURVE_SECP256K1, v.share[i]), KP_OK);
+        KPT_ST(kp_frost_secp256k1_verify_share(ctx, z, v.id[i], pub, v.pk, list, v.n, v.msg, v.msg_len), KP_OK);
+        z[31] ^= 1;
+        KPT_ST(kp_frost_secp256k1_verify_share(ctx, z, v.id[i], pub, v.pk, list, v.n, v.msg, v.msg_len),
+               KP_ERR_SHARE_MISMATCH);
+    }
+    uint8_t sig[65];
+    KPT_ST(kp_frost_secp256k1_aggregate(ctx, sig, (const uint8_t (*)[32])v.z, v.pk, list, v.n, v.msg, v.msg_len),
+           KP_OK);
+    cr_assert_arr_eq(sig, v.sig, 65, "final signature");
+    v.z[0][5] ^= 1;
+    KPT_ST(kp_frost_secp256k1_aggregate(ctx, sig, (const uint8_t (*)[32])v.z, v.pk, list, v.n, v.msg, v.msg_len),
+           KP_ERR_SIGNATURE);
 }
