@@ -104,6 +104,23 @@ KP_API kp_status kp_frost_secp256k1_aggregate(const kp_ctx *ctx, uint8_t sig[65]
                                               const uint8_t group_pk[33], const kp_frost_secp_commitment *list,
                                               size_t n, const uint8_t *msg, size_t msg_len);
 
+/* FROST over secp256k1 with BIP-340 output (FROST_BITCOIN keys): the same rounds, with BIP-340's
+ * tagged challenge over x-only R and key; a signer negates its nonces when R has odd Y and its
+ * share when the key has odd Y. group_pk is the 33-byte compressed key (its parity matters);
+ * the signature is the 64-byte BIP-340 signature R.x || z, checked before it is returned. */
+KP_API kp_status kp_frost_bip340_sign_share(const kp_ctx *ctx, uint8_t z[32], uint16_t id,
+                                            const uint8_t hiding_nonce[32], const uint8_t binding_nonce[32],
+                                            const uint8_t share[32], const uint8_t group_pk[33],
+                                            const kp_frost_secp_commitment *list, size_t n,
+                                            const uint8_t *msg, size_t msg_len);
+KP_API kp_status kp_frost_bip340_verify_share(const kp_ctx *ctx, const uint8_t z[32], uint16_t id,
+                                              const uint8_t public_share[33], const uint8_t group_pk[33],
+                                              const kp_frost_secp_commitment *list, size_t n,
+                                              const uint8_t *msg, size_t msg_len);
+KP_API kp_status kp_frost_bip340_aggregate(const kp_ctx *ctx, uint8_t sig[64], const uint8_t (*z)[32],
+                                           const uint8_t group_pk[33], const kp_frost_secp_commitment *list,
+                                           size_t n, const uint8_t *msg, size_t msg_len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -5,6 +5,8 @@
  */
 #include <string.h>
 
+#include <secp256k1_extrakeys.h>
+#include <secp256k1_schnorrsig.h>
 #include <sodium.h>
 
 #include "curve.h"
@@ -111,11 +113,14 @@ typedef struct {
     kp_point r;
     uint8_t r_enc[33];
     kp_fe c;
+    int bip340;     /* BIP-340 output: x-only challenge, even-Y R and key */
+    int r_odd, pk_odd;
 } pub_state;
 
 static kp_status public_state(const kp_ctx *ctx, pub_state *s, const uint8_t group_pk[33],
                               const kp_frost_secp_commitment *list, size_t n, const uint8_t *msg, size_t msg_len)
 {
+    s->bip340 = s->r_odd = s->pk_odd = 0;
     if (!ctx || !group_pk || (!msg && msg_len)) return KP_ERR_MISUSE;
     if (n > KP_FROST_MAX) return KP_ERR_TOO_MANY;
     kp_status st = check_list(ctx, list, n, s->d, s->e);
@@ -158,6 +163,33 @@ static kp_status public_state(const kp_ctx *ctx, pub_state *s, const uint8_t gro
     return KP_OK;
 }
 
+/* The same with BIP-340's challenge: c = tagged_hash("BIP0340/challenge", R.x || P.x || msg) mod n,
+ * and the parities of R and P, by which the signers negate their nonces and shares. */
+static kp_status public_state_bip340(const kp_ctx *ctx, pub_state *s, const uint8_t group_pk[33],
+                                     const kp_frost_secp_commitment *list, size_t n, const uint8_t *msg,
+                                     size_t msg_len)
+{
+    kp_status st = public_state(ctx, s, group_pk, list, n, msg, msg_len);
+    if (st != KP_OK) return st;
+    s->bip340 = 1;
+    s->r_odd = s->r_enc[0] == 3;
+    s->pk_odd = group_pk[0] == 3;
+    uint8_t *in = kp_secure_alloc(64 + msg_len);
+    if (!in) return KP_ERR_NOMEM;
+    memcpy(in, s->r_enc + 1, 32);
+    memcpy(in + 32, group_pk + 1, 32);
+    if (msg_len) memcpy(in + 64, msg, msg_len);
+    uint8_t h[32];
+    static const char tag[] = "BIP0340/challenge";
+    if (!secp256k1_tagged_sha256(ctx->secp, h, (const uint8_t *)tag, sizeof tag - 1, in, 64 + msg_len)) {
+        kp_secure_free(in);
+        return KP_ERR_INTERNAL;
+    }
+    kp_secure_free(in);
+    kp_fe_from_bytes(kp_field_of(KP_CURVE_SECP256K1), &s->c, h);
+    return KP_OK;
+}
+
 static kp_status index_of(const kp_frost_secp_commitment *list, size_t n, uint16_t id, size_t *at)
 {
     for (size_t i = 0; i < n; i++)
@@ -188,16 +220,16 @@ kp_status kp_frost_secp256k1_binding_factor(const kp_ctx *ctx, uint8_t rho[32], 
     return KP_OK;
 }
 
-kp_status kp_frost_secp256k1_sign_share(const kp_ctx *ctx, uint8_t z[32], uint16_t id,
-                                        const uint8_t hiding_nonce[32], const uint8_t binding_nonce[32],
-                                        const uint8_t share[32], const uint8_t group_pk[33],
-                                        const kp_frost_secp_commitment *list, size_t n,
-                                        const uint8_t *msg, size_t msg_len)
+static kp_status sign_share(const kp_ctx *ctx, int bip340, uint8_t z[32], uint16_t id,
+                            const uint8_t hiding_nonce[32], const uint8_t binding_nonce[32],
+                            const uint8_t share[32], const uint8_t group_pk[33],
+                            const kp_frost_secp_commitment *list, size_t n, const uint8_t *msg, size_t msg_len)
 {
     if (!z || !hiding_nonce || !binding_nonce || !share) return KP_ERR_MISUSE;
     pub_state s;
     size_t at;
-    kp_status st = public_state(ctx, &s, group_pk, list, n, msg, msg_len);
+    kp_status st = bip340 ? public_state_bip340(ctx, &s, group_pk, list, n, msg, msg_len)
+                          : public_state(ctx, &s, group_pk, list, n, msg, msg_len);
     if (st != KP_OK) return st;
     if ((st = index_of(list, n, id, &at)) != KP_OK) return st;
     const kp_field *f = kp_field_of(KP_CURVE_SECP256K1);
@@ -212,21 +244,43 @@ kp_status kp_frost_secp256k1_sign_share(const kp_ctx *ctx, uint8_t z[32], uint16
     kp_fe_add(f, &t[0], &t[0], &t[1]);       /* d + e*rho */
     kp_fe_mul(f, &t[2], &t[2], &lambda);     /* lambda*s */
     kp_fe_mul(f, &t[2], &t[2], &s.c);        /* lambda*s*c */
+    /* BIP-340: R and the key are taken with even Y; the parities are public */
+    kp_fe_set_u32(&t[1], 0);
+    if (s.r_odd) kp_fe_sub(f, &t[0], &t[1], &t[0]);
+    if (s.pk_odd) kp_fe_sub(f, &t[2], &t[1], &t[2]);
     kp_fe_add(f, &t[0], &t[0], &t[2]);
     kp_fe_to_bytes(z, &t[0]);
     kp_secure_free(t);
     return KP_OK;
 }
 
-kp_status kp_frost_secp256k1_verify_share(const kp_ctx *ctx, const uint8_t z[32], uint16_t id,
-                                          const uint8_t public_share[33], const uint8_t group_pk[33],
-                                          const kp_frost_secp_commitment *list, size_t n,
-                                          const uint8_t *msg, size_t msg_len)
+kp_status kp_frost_secp256k1_sign_share(const kp_ctx *ctx, uint8_t z[32], uint16_t id,
+                                        const uint8_t hiding_nonce[32], const uint8_t binding_nonce[32],
+                                        const uint8_t share[32], const uint8_t group_pk[33],
+                                        const kp_frost_secp_commitment *list, size_t n,
+                                        const uint8_t *msg, size_t msg_len)
+{
+    return sign_share(ctx, 0, z, id, hiding_nonce, binding_nonce, share, group_pk, list, n, msg, msg_len);
+}
+
+kp_status kp_frost_bip340_sign_share(const kp_ctx *ctx, uint8_t z[32], uint16_t id,
+                                     const uint8_t hiding_nonce[32], const uint8_t binding_nonce[32],
+                                     const uint8_t share[32], const uint8_t group_pk[33],
+                                     const kp_frost_secp_commitment *list, size_t n,
+                                     const uint8_t *msg, size_t msg_len)
+{
+    return sign_share(ctx, 1, z, id, hiding_nonce, binding_nonce, share, group_pk, list, n, msg, msg_len);
+}
+
+static kp_status verify_share(const kp_ctx *ctx, int bip340, const uint8_t z[32], uint16_t id,
+                              const uint8_t public_share[33], const uint8_t group_pk[33],
+                              const kp_frost_secp_commitment *list, size_t n, const uint8_t *msg, size_t msg_len)
 {
     if (!z || !public_share) return KP_ERR_MISUSE;
     pub_state s;
     size_t at;
-    kp_status st = public_state(ctx, &s, group_pk, list, n, msg, msg_len);
+    kp_status st = bip340 ? public_state_bip340(ctx, &s, group_pk, list, n, msg, msg_len)
+                          : public_state(ctx, &s, group_pk, list, n, msg, msg_len);
     if (st != KP_OK) return st;
     if ((st = index_of(list, n, id, &at)) != KP_OK) return st;
     const kp_curve_ops *ops = kp_curve_ops_of(KP_CURVE_SECP256K1);
@@ -237,13 +291,64 @@ kp_status kp_frost_secp256k1_verify_share(const kp_ctx *ctx, const uint8_t z[32]
     uint8_t kb[32], rb[32];
     lambda_of(&lambda, list, n, at);
     kp_fe_mul(f, &k, &s.c, &lambda);
+    kp_fe zero, m1;
+    kp_fe_set_u32(&zero, 0);
+    kp_fe_set_u32(&m1, 1);
+    kp_fe_sub(f, &m1, &zero, &m1);
+    if (s.pk_odd) kp_fe_sub(f, &k, &zero, &k);
     kp_fe_to_bytes(kb, &k);
     kp_fe_to_bytes(rb, &s.rho[at]);
     if (ops->mul(ctx, &ri, &s.e[at], rb) != KP_OK || ops->add(ctx, &ri, &ri, &s.d[at]) != KP_OK)
         return KP_ERR_POINT;
+    if (s.r_odd) {
+        uint8_t mb[32];
+        kp_fe_to_bytes(mb, &m1);
+        if (ops->mul(ctx, &ri, &ri, mb) != KP_OK) return KP_ERR_POINT;
+    }
     if (ops->mul(ctx, &t, &y, kb) != KP_OK || ops->add(ctx, &t, &t, &ri) != KP_OK) return KP_ERR_SHARE_MISMATCH;
     if (ops->base_mul(ctx, &lhs, z) != KP_OK) return KP_ERR_SHARE_MISMATCH;
     return kp_point_eq(ctx, &lhs, &t) ? KP_OK : KP_ERR_SHARE_MISMATCH;
+}
+
+kp_status kp_frost_secp256k1_verify_share(const kp_ctx *ctx, const uint8_t z[32], uint16_t id,
+                                          const uint8_t public_share[33], const uint8_t group_pk[33],
+                                          const kp_frost_secp_commitment *list, size_t n,
+                                          const uint8_t *msg, size_t msg_len)
+{
+    return verify_share(ctx, 0, z, id, public_share, group_pk, list, n, msg, msg_len);
+}
+
+kp_status kp_frost_bip340_verify_share(const kp_ctx *ctx, const uint8_t z[32], uint16_t id,
+                                       const uint8_t public_share[33], const uint8_t group_pk[33],
+                                       const kp_frost_secp_commitment *list, size_t n,
+                                       const uint8_t *msg, size_t msg_len)
+{
+    return verify_share(ctx, 1, z, id, public_share, group_pk, list, n, msg, msg_len);
+}
+
+kp_status kp_frost_bip340_aggregate(const kp_ctx *ctx, uint8_t sig[64], const uint8_t (*z)[32],
+                                    const uint8_t group_pk[33], const kp_frost_secp_commitment *list,
+                                    size_t n, const uint8_t *msg, size_t msg_len)
+{
+    if (!sig || !z) return KP_ERR_MISUSE;
+    pub_state s;
+    kp_status st = public_state_bip340(ctx, &s, group_pk, list, n, msg, msg_len);
+    if (st != KP_OK) return st;
+    const kp_field *f = kp_field_of(KP_CURVE_SECP256K1);
+    kp_fe sum, zi;
+    kp_fe_set_u32(&sum, 0);
+    for (size_t i = 0; i < n; i++) {
+        if (!kp_fe_from_bytes(f, &zi, z[i])) return KP_ERR_SCALAR;
+        kp_fe_add(f, &sum, &sum, &zi);
+    }
+    memcpy(sig, s.r_enc + 1, 32);
+    kp_fe_to_bytes(sig + 32, &sum);
+    /* the final check, by libsecp256k1's BIP-340 verification under the x-only key */
+    secp256k1_xonly_pubkey xk;
+    if (!secp256k1_xonly_pubkey_parse(ctx->secp, &xk, group_pk + 1) ||
+        !secp256k1_schnorrsig_verify(ctx->secp, sig, msg, msg_len, &xk))
+        return KP_ERR_SIGNATURE;
+    return KP_OK;
 }
 
 kp_status kp_frost_secp256k1_aggregate(const kp_ctx *ctx, uint8_t sig[65], const uint8_t (*z)[32],

@@ -1,10 +1,13 @@
 /*
  * test_frost.c: FROST(Ed25519, SHA-512) and FROST(secp256k1, SHA-256) against the RFC 9591
- * Appendix E.1 and E.5 vectors (and frost-rfc9591-secp256k1-sha256.cfrg.json)
- * (tests/vectors/frost-rfc9591-ed25519-sha512.cfrg.json): round one with the given nonce
- * randomness, binding factors, round-two shares, share checks and the final signature; and the
- * refusals (a changed share, a signer not in the list, a list out of order).
+ * vectors (tests/vectors/frost-rfc9591-*.cfrg.json): round one from the given nonce randomness,
+ * commitments, binding factors, round-two shares, share checks and the final signature; the
+ * refusals (a changed share, a signer not in the list, a list out of order or duplicated); and
+ * FROST with BIP-340 output, checked by libsecp256k1's BIP-340 verification.
  */
+#include <secp256k1.h>
+#include <secp256k1_extrakeys.h>
+#include <secp256k1_schnorrsig.h>
 #include <sodium.h>
 
 #include "kptest.h"
@@ -194,4 +197,66 @@ Test(frost, rfc9591_secp256k1_rounds)
     v.z[0][5] ^= 1;
     KPT_ST(kp_frost_secp256k1_aggregate(ctx, sig, (const uint8_t (*)[32])v.z, v.pk, list, v.n, v.msg, v.msg_len),
            KP_ERR_SIGNATURE);
+}
+
+/* BIP-340 output: trusted-dealer 2-of-3 keys with random secrets (both parities of key and R occur
+ * over the runs), every pair of signers; the signature checked by libsecp256k1's own BIP-340
+ * verification, and a changed share named. */
+Test(frost, bip340_two_of_three)
+{
+    secp256k1_context *sc = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
+    int seen_odd_key = 0, seen_even_key = 0;
+    for (int run = 0; run < 24; run++) {
+        uint8_t s[32], a[32], share[3][32], pub[3][33], pk[33], msg[32];
+        secp256k1_pubkey p;
+        size_t len;
+        do randombytes_buf(s, 32); while (!secp256k1_ec_seckey_verify(sc, s));
+        do randombytes_buf(a, 32); while (!secp256k1_ec_seckey_verify(sc, a));
+        randombytes_buf(msg, 32);
+        cr_assert(secp256k1_ec_pubkey_create(sc, &p, s));
+        len = 33;
+        secp256k1_ec_pubkey_serialize(sc, pk, &len, &p, SECP256K1_EC_COMPRESSED);
+        if (pk[0] == 3) seen_odd_key = 1;
+        else seen_even_key = 1;
+        for (int i = 0; i < 3; i++) {
+            uint8_t x[32] = {0};
+            x[31] = (uint8_t)(i + 1);
+            memcpy(share[i], a, 32);
+            cr_assert(secp256k1_ec_seckey_tweak_mul(sc, share[i], x));
+            cr_assert(secp256k1_ec_seckey_tweak_add(sc, share[i], s));
+            cr_assert(secp256k1_ec_pubkey_create(sc, &p, share[i]));
+            len = 33;
+            secp256k1_ec_pubkey_serialize(sc, pub[i], &len, &p, SECP256K1_EC_COMPRESSED);
+        }
+        static const int pairs[3][2] = {{0, 1}, {0, 2}, {1, 2}};
+        for (int q = 0; q < 3; q++) {
+            kp_frost_secp_commitment list[2];
+            uint8_t d[2][32], e[2][32], z[2][32], sig[64];
+            for (int k = 0; k < 2; k++) {
+                int i = pairs[q][k];
+                list[k].id = (uint16_t)(i + 1);
+                KPT_ST(kp_frost_secp256k1_nonce(ctx, d[k], NULL, share[i]), KP_OK);
+                KPT_ST(kp_frost_secp256k1_nonce(ctx, e[k], NULL, share[i]), KP_OK);
+                KPT_ST(kp_frost_secp256k1_commit(ctx, list[k].hiding, d[k]), KP_OK);
+                KPT_ST(kp_frost_secp256k1_commit(ctx, list[k].binding, e[k]), KP_OK);
+            }
+            for (int k = 0; k < 2; k++) {
+                int i = pairs[q][k];
+                KPT_ST(kp_frost_bip340_sign_share(ctx, z[k], list[k].id, d[k], e[k], share[i], pk, list, 2, msg, 32),
+                       KP_OK);
+                KPT_ST(kp_frost_bip340_verify_share(ctx, z[k], list[k].id, pub[i], pk, list, 2, msg, 32), KP_OK);
+            }
+            KPT_ST(kp_frost_bip340_aggregate(ctx, sig, (const uint8_t (*)[32])z, pk, list, 2, msg, 32), KP_OK);
+            secp256k1_xonly_pubkey xk;
+            cr_assert(secp256k1_xonly_pubkey_parse(sc, &xk, pk + 1));
+            cr_assert(secp256k1_schnorrsig_verify(sc, sig, msg, 32, &xk), "run %d pair %d: BIP-340 verify", run, q);
+            z[1][7] ^= 0x10;
+            KPT_ST(kp_frost_bip340_verify_share(ctx, z[1], list[1].id, pub[pairs[q][1]], pk, list, 2, msg, 32),
+                   KP_ERR_SHARE_MISMATCH);
+            KPT_ST(kp_frost_bip340_aggregate(ctx, sig, (const uint8_t (*)[32])z, pk, list, 2, msg, 32),
+                   KP_ERR_SIGNATURE);
+        }
+    }
+    cr_assert(seen_odd_key && seen_even_key, "24 random keys had only one parity");
+    secp256k1_context_destroy(sc);
 }
