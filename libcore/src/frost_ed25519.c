@@ -7,7 +7,7 @@
 
 #include <sodium.h>
 
-#include "keyport.h"
+#include "internal.h"
 #include "keyport_frost.h"
 
 #define CTX "FROST-ED25519-SHA512-v1"
@@ -65,9 +65,10 @@ kp_status kp_frost_ed25519_nonce(uint8_t nonce[32], const uint8_t *random, const
 kp_status kp_frost_ed25519_commit(uint8_t commitment[32], const uint8_t nonce[32])
 {
     if (!commitment || !nonce) return KP_ERR_MISUSE;
-    if (sodium_is_zero(nonce, 32)) return KP_ERR_SCALAR;
-    if (crypto_scalarmult_ed25519_base_noclamp(commitment, nonce) != 0) return KP_ERR_SCALAR;
-    return KP_OK;
+    /* the commitment, and whether the nonce was valid, are public */
+    int bad = kp_public_bit(sodium_is_zero(nonce, 32) | (crypto_scalarmult_ed25519_base_noclamp(commitment, nonce) != 0));
+    KP_DECLASSIFY(commitment, 32);
+    return bad ? KP_ERR_SCALAR : KP_OK;
 }
 
 /* rho_input_prefix = PK || H4(msg) || H5(encoded commitments) (RFC 9591 §4.4). */
