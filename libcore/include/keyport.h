@@ -742,6 +742,7 @@ KP_API kp_status kp_credential_verify(kp_cred_alg alg, const char *public_hex, c
 /* ---------------------------------------------------------------- key formats and addresses */
 
 #include "keyport_keyfmt.h"
+#include "keyport_frost.h"
 
 /* ---------------------------------------------------------------- the API client (libcurl) */
 

@@ -14,7 +14,8 @@
  * import check (envelope opening, share and public shares), export sealing, export recovery
  * (envelope opening, robust recovery, the final secret·G check), VSS dealing and checking,
  * envelope seal and open, context seal and open, at-rest seal and open, operator key creation,
- * unlocking and signing (kp_operator_sign, which approvals use), and credential signing (Ed25519 and P-256).
+ * unlocking and signing (kp_operator_sign, which approvals use), credential signing (Ed25519 and P-256),
+ * and FROST nonces, commitments and signature shares (Ed25519, secp256k1, BIP-340 output).
  *
  * Accepted reports (ctime.supp names each): Argon2id indexes its memory by data (argon2id's
  * second half is data-dependent by design; the passphrase is the secret there), and OpenSSL's
@@ -303,6 +304,47 @@ static void operators_and_credentials(kp_ctx *ctx)
     printf("operators: creation, unlocking, signing; credentials: Ed25519 and P-256 signing\n");
 }
 
+/* FROST (both suites, and BIP-340 output): nonce generation, commitments and signature shares,
+ * with the signer's share and the nonce randomness secret. */
+static void frost_paths(kp_ctx *ctx)
+{
+    uint8_t share[32], pk[33], sk[32], d[2][32], e[2][32], z[32];
+    size_t len = sizeof pk;
+    ok(kp_scalar_random(sk, KP_CURVE_ED25519), "kp_scalar_random");
+    memcpy(share, sk, 32);
+    ok(kp_public_key(ctx, pk, &len, KP_CURVE_ED25519, sk), "kp_public_key");
+    kp_frost_commitment el[2];
+    for (int k = 0; k < 2; k++) {
+        el[k].id = (uint16_t)(k + 1);
+        SECRET(share, 32);
+        ok(kp_frost_ed25519_nonce(d[k], NULL, share), "kp_frost_ed25519_nonce");
+        ok(kp_frost_ed25519_nonce(e[k], NULL, share), "kp_frost_ed25519_nonce");
+        ok(kp_frost_ed25519_commit(el[k].hiding, d[k]), "kp_frost_ed25519_commit");
+        ok(kp_frost_ed25519_commit(el[k].binding, e[k]), "kp_frost_ed25519_commit");
+    }
+    ok(kp_frost_ed25519_sign_share(z, 1, d[0], e[0], share, pk, el, 2, (const uint8_t *)"m", 1),
+       "kp_frost_ed25519_sign_share");
+    ok(kp_scalar_random(sk, KP_CURVE_SECP256K1), "kp_scalar_random");
+    memcpy(share, sk, 32);
+    len = sizeof pk;
+    ok(kp_public_key(ctx, pk, &len, KP_CURVE_SECP256K1, sk), "kp_public_key");
+    PUBLIC(pk, sizeof pk);
+    kp_frost_secp_commitment sl[2];
+    for (int k = 0; k < 2; k++) {
+        sl[k].id = (uint16_t)(k + 1);
+        SECRET(share, 32);
+        ok(kp_frost_secp256k1_nonce(ctx, d[k], NULL, share), "kp_frost_secp256k1_nonce");
+        ok(kp_frost_secp256k1_nonce(ctx, e[k], NULL, share), "kp_frost_secp256k1_nonce");
+        ok(kp_frost_secp256k1_commit(ctx, sl[k].hiding, d[k]), "kp_frost_secp256k1_commit");
+        ok(kp_frost_secp256k1_commit(ctx, sl[k].binding, e[k]), "kp_frost_secp256k1_commit");
+    }
+    ok(kp_frost_secp256k1_sign_share(ctx, z, 1, d[0], e[0], share, pk, sl, 2, (const uint8_t *)"m", 1),
+       "kp_frost_secp256k1_sign_share");
+    ok(kp_frost_bip340_sign_share(ctx, z, 1, d[0], e[0], share, pk, sl, 2, (const uint8_t *)"m", 1),
+       "kp_frost_bip340_sign_share");
+    printf("FROST: nonces, commitments and signature shares (ed25519, secp256k1, BIP-340)\n");
+}
+
 int main(void)
 {
     kp_ctx *ctx = NULL;
@@ -316,6 +358,7 @@ int main(void)
     export_paths(ctx);
     envelopes_and_files(ctx);
     operators_and_credentials(ctx);
+    frost_paths(ctx);
     kp_ctx_free(ctx);
     printf(failed ? "ctime_test: a call failed\n" : "ctime_test: every path ran\n");
     return failed;
