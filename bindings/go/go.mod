@@ -1,0 +1,3 @@
+module github.com/keyport/keyport/bindings/go
+
+go 1.24
