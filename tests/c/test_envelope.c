@@ -316,6 +316,26 @@ Test(envelope, keypair_and_key_from_secret)
     KPT_ST(kp_encryption_key_from_secret(ctx, ek, n), KP_ERR_SCALAR);
 }
 
+/* The padded-base64 reader behind every ciphertext, encryptionKey and signer id read each byte
+ * above 0x7f through libsodium's 7-bit table: 0x8d stood for '/' and 0xc1 for 'A'. An
+ * encryptionKey with such a byte in place of a base64 digit must be refused, at every position. */
+Test(envelope, b64_decode_refuses_bytes_above_ascii)
+{
+    uint8_t dk[32], ek[33], back[33];
+    char b64[49];
+    keypair(dk, ek);
+    KPT_ST(kp_encryption_key_encode(b64, ek), KP_OK);
+    for (int pos = 0; pos < 48; pos++) {
+        for (unsigned c = 0x80; c <= 0xff; c++) {
+            char bad[49];
+            memcpy(bad, b64, sizeof bad);
+            bad[pos] = (char)c;
+            cr_assert_eq(kp_encryption_key_decode(ctx, back, bad, 48), KP_ERR_BASE64,
+                         "byte 0x%02x at %d was accepted", c, pos);
+        }
+    }
+}
+
 Test(envelope, encryption_key_encode_decode)
 {
     int saw_aqi = 0, saw_aqm = 0;

@@ -143,3 +143,23 @@ Test(status, base64_decode_into_an_exact_buffer)
         kp_buf_release(&b);
     }
 }
+
+/* libsodium's base64 decoder reads a byte above 0x7f through its 7-bit alphabet table, so that
+ * 0x8d decoded as '/' and 0xc1 as 'A': a text that is not base64 was accepted. Every byte above
+ * ASCII, at every position, must be refused, by both variants. */
+Test(status, base64_refuses_bytes_above_ascii)
+{
+    uint8_t out[16];
+    size_t got = 0;
+    for (int url = 0; url <= 1; url++) {
+        for (int pos = 0; pos < 8; pos++) {
+            for (unsigned c = 0x80; c <= 0xff; c++) {
+                char s[9] = "QUJDREVG"; /* "ABCDEF" */
+                s[pos] = (char)c;
+                cr_assert_eq(kp_base64_decode(out, sizeof out, &got, s, 8, url), KP_ERR_BASE64,
+                             "byte 0x%02x at %d (url %d) was accepted", c, pos, url);
+                cr_assert_eq(got, 0);
+            }
+        }
+    }
+}
