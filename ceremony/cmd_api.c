@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "commands.h"
+#include "keyport_client.h"
 #include "io.h"
 
 /* Exit code 9: the cluster answered, and refused the request (HTTP 4xx/5xx, or a refused user

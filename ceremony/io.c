@@ -55,6 +55,15 @@ int kp_cli_error(int code, const char *fmt, ...)
     return code;
 }
 
+int kp_cli_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    kp_cli_verror(KP_EXIT_USAGE, fmt, ap);
+    va_end(ap);
+    return KP_EXIT_USAGE;
+}
+
 int kp_cli_fail(kp_status st, const char *where)
 {
     const char *d = kp_error_detail();

@@ -37,6 +37,9 @@ int kp_cli_fail(kp_status st, const char *where);
 int kp_cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The same with a va_list, and a usage hint after it when code is KP_EXIT_USAGE. */
 int kp_cli_verror(int code, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* A usage error: prints it with the usage hint and returns KP_EXIT_USAGE. Here, below the command
+ * files that call it, not in the file with main (keyport.c). */
+int kp_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Reads a whole file ("-" for standard input) of at most max bytes into *out (NUL-terminated;
  * secure memory when secure != 0; free with kp_cli_free). Returns an exit code (0 = read). */

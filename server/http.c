@@ -204,6 +204,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
                                  void **con_cls)
 {
     ks_http *h = cls;
+    (void)version;
     ks_req *r = *con_cls;
     if (r == NULL) {
         if ((r = calloc(1, sizeof *r)) == NULL) return MHD_NO;
@@ -263,6 +264,7 @@ static int listen_socket(int fd)
 
 __attribute__((format(printf, 2, 0))) static void on_log(void *cls, const char *fmt, va_list ap)
 {
+    (void)cls;
     char line[1024];
     vsnprintf(line, sizeof line, fmt, ap);
     size_t n = strlen(line);

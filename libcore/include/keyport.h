@@ -19,7 +19,10 @@
  * - Thread safety: a kp_ctx is immutable after kp_ctx_new and may be shared by threads.
  *   kp_error_detail() is per thread. Result objects are not shared between threads.
  * - The library never prints, never exits, never reads the environment or the terminal,
- *   and does no file or network I/O.
+ *   and does no network I/O: it links no network library (tests/layers checks libkeyport.so's
+ *   needed libraries). The only calls that touch files are the audit log's, each handed a path
+ *   or an open log: kp_audit_open, kp_audit_append and kp_audit_close (the audit log section). The API client (HTTP, libcurl) is another library,
+ *   libkeyport-client: keyport_client.h, pkg-config keyport-client.
  */
 #ifndef KEYPORT_H
 #define KEYPORT_H
@@ -39,7 +42,8 @@ extern "C" {
 #define KP_API
 #endif
 
-#define KP_VERSION_STRING "0.1.0"
+/* KP_VERSION_MAJOR, _MINOR, _PATCH and KP_VERSION_STRING ("0.1.0"), generated from libcore/VERSION */
+#include "keyport_version.h"
 
 /* ---------------------------------------------------------------- status codes */
 
@@ -743,26 +747,6 @@ KP_API kp_status kp_credential_verify(kp_cred_alg alg, const char *public_hex, c
 
 #include "keyport_keyfmt.h"
 #include "keyport_frost.h"
-
-/* ---------------------------------------------------------------- the API client (libcurl) */
-
-/* A client of a Dfns-compatible API (keyportd, or a Dfns cluster): server/API.md. The only
- * network module of libkeyport. */
-
-typedef struct kp_client kp_client;
-
-/** base_url: e.g. "http://127.0.0.1:8600" (no trailing slash needed); token: the bearer token. */
-KP_API kp_status kp_client_new(kp_client **out, const char *base_url, const char *token);
-KP_API void kp_client_free(kp_client *c);
-/** The credential that signs user actions (kept by reference, not copied; may be NULL). */
-KP_API void kp_client_set_credential(kp_client *c, const kp_credential *cred);
-/** Sends one request and appends the response body to resp. With user_action non-zero the client
- *  first obtains a user action for exactly this method, path and body (WIRE.md §5) and sends it
- *  in X-DFNS-USERACTION. approvals_b64 (may be NULL) goes in X-Keyport-Approvals.
- *  Returns KP_OK when an HTTP answer arrived, whatever its status (in *status); KP_ERR_IO when no
- *  answer arrived (the detail says why); KP_ERR_SIGNATURE-family errors from user action signing. */
-KP_API kp_status kp_client_call(kp_client *c, kp_buf *resp, long *status, const char *method, const char *path,
-                                const uint8_t *body, size_t len, int user_action, const char *approvals_b64);
 
 #ifdef __cplusplus
 }

@@ -104,4 +104,6 @@ kp_status kp_buf_addf(kp_buf *b, const char *fmt, ...) __attribute__((format(pri
 /* Makes room for n more bytes; returns a pointer to them (or NULL on failure) and grows len. */
 uint8_t *kp_buf_extend(kp_buf *b, size_t n);
 
+#include "private_api.h"
+
 #endif

@@ -666,7 +666,7 @@ Test(badinput, json_check_names_a_duplicate_key)
 
 Test(badinput, key_names)
 {
-    static const char *bad[] = {"\x1b[31mred", "bell\a", "a\nb", "tab\t", "del\x7f", "csi \xc2\x9b" "31m",
+    static const char *bad[] = {"\x1b[31mred", "bell\a", "a\nb", "tab\t", "del\x7f", ("csi \xc2\x9b" "31m"),
                                 "nel \xc2\x85", "\xc2\x80", "\xff", "\xc0\xaf"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         KPT_ST(kp_key_name_check(bad[i], strlen(bad[i])), KP_ERR_FORMAT);

@@ -284,7 +284,7 @@ Test(import, name_is_escaped)
     cJSON_Delete(j);
     /* control characters (a newline, a tab, an ANSI escape) are refused, as in operator names,
      * both when a request is made and when one is read */
-    static const char *bad[] = {"new\nline", "tab\there", "\x1b[2J", "csi \xc2\x9b" "2J", "del\x7f"};
+    static const char *bad[] = {"new\nline", "tab\there", "\x1b[2J", ("csi \xc2\x9b" "2J"), "del\x7f"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         size_t before = body.len;
         KPT_ST(kp_import_prepare(ctx, &body, cl.signers, KP_CURVE_ED25519, KP_PROTOCOL_FROST, 2, bad[i], secret),

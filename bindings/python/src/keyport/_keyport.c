@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "keyport.h"
+#include "keyport_client.h"
 
 /* ---------------------------------------------------------------- module state */
 

@@ -1,6 +1,7 @@
 /*
- * client.c: the client of a Dfns-compatible API (server/API.md), over libcurl. The only network
- * code of libkeyport.
+ * client.c: libkeyport-client (keyport_client.h), the client of a Dfns-compatible API
+ * (server/API.md) over libcurl. The only network code of keyport's libraries: libkeyport
+ * itself links no network library.
  *
  * Every call is synchronous and uses the client's one curl handle (so the three requests of a
  * user action share a connection). Nothing global beyond curl_global_init, run once. The client
@@ -13,9 +14,9 @@
 #include <string.h>
 
 #include <curl/curl.h>
-#include <sodium.h>
 
 #include "json.h"
+#include "keyport_client.h"
 
 #define KP_CLIENT_MAX_RESPONSE ((size_t)16 << 20) /* 16 MiB: the raw audit log is the largest answer */
 #define KP_CLIENT_CONNECT_TIMEOUT 30L             /* seconds */
