@@ -16,6 +16,7 @@ int kp_cmd_audit(kp_ctx *ctx, int argc, char **argv);
 int kp_cmd_api(kp_ctx *ctx, int argc, char **argv);
 int kp_cmd_credential(kp_ctx *ctx, int argc, char **argv);
 int kp_cmd_key(kp_ctx *ctx, int argc, char **argv);
+int kp_cmd_qr(kp_ctx *ctx, int argc, char **argv);
 
 /* Prints a usage error (fmt has one %s for arg) and returns KP_EXIT_USAGE. */
 int kp_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
