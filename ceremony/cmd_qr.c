@@ -162,6 +162,20 @@ static int animate(const show_opts *o, int interval)
     int paused = 0, code = KP_EXIT_OK;
     while (!show_stop && code == KP_EXIT_OK) {
         show_resized = 0;
+        struct winsize ws;
+        int cols, rows;
+        kp_qrterm_size(o->version, o->quiet, &cols, &rows);
+        if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 &&
+            (ws.ws_col < cols || ws.ws_row < rows + 2)) {
+            /* a code cut off by the edge would not scan: say so and wait for a larger terminal */
+            printf("\033[H\033[2Jterminal too small: a version-%d code needs %dx%d (q quits)", o->version, cols,
+                   rows + 2);
+            fflush(stdout);
+            int key = 0;
+            while (!show_stop && !show_resized && key != 'q') key = read_key(200);
+            if (key == 'q') break;
+            continue;
+        }
         code = print_frame(o, i, 1);
         printf("%s  [space] %s  [n] next  [p] previous  [q] quit", paused ? "PAUSED" : "", paused ? "play" : "pause");
         fflush(stdout);

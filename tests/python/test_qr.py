@@ -341,6 +341,12 @@ def test_show_in_tmux_at_80x24_scans_back_and_restores_the_terminal(keyport_bin,
         assert ref_join(list(seen.values())) == ("J", data)
         j = run(keyport_bin, ["qr", "join", "from-pane.json"], tmp_path, "\n".join(seen.values()).encode())
         assert j.returncode == 0 and (tmp_path / "from-pane.json").read_bytes() == data
+        # too small a terminal: said, not a cut-off code; back at 80x24 the code is drawn again
+        subprocess.run(t + ["resize-window", "-t", "qr", "-x", "60", "-y", "20"], check=True, env=env)
+        s = wait_for(lambda s: "terminal too small" in s, "the too-small message")
+        assert "█" not in s
+        subprocess.run(t + ["resize-window", "-t", "qr", "-x", "80", "-y", "24"], check=True, env=env)
+        wait_for(lambda s: "frame " in s and "█" in s, "the code again")
         # q quits: the alternate screen is left and the pane shows the shell's line again
         subprocess.run(t + ["send-keys", "-t", "qr", "q"], check=True, env=env)
         s = wait_for(lambda s: "EXIT=" in s, "the exit")
@@ -349,5 +355,49 @@ def test_show_in_tmux_at_80x24_scans_back_and_restores_the_terminal(keyport_bin,
         mode = subprocess.run(t + ["display-message", "-p", "-t", "qr", "#{alternate_on}"], capture_output=True,
                               env=env).stdout.decode().strip()
         assert mode == "0"
+    finally:
+        subprocess.run(t + ["kill-server"], env=env, capture_output=True)
+
+
+def test_show_sigterm_restores_the_terminal(keyport_bin, tmp_path):
+    tmux = need("tmux")
+    f = tmp_path / "x.json"
+    f.write_bytes(b'{"a": "' + b"b" * 2000 + b'"}')
+    sock = f"kpqr-term-{os.getpid()}"
+    t = [tmux, "-L", sock, "-f", "/dev/null"]
+    env = dict(os.environ, TERM="xterm-256color", LANG="C.UTF-8", LC_ALL="C.UTF-8")
+    # the shell prints the exit status and the terminal modes once keyport is gone
+    subprocess.run(t + ["new-session", "-d", "-x", "80", "-y", "24", "-s", "qr",
+                        f"{keyport_bin} qr show {f}; echo EXIT=$?; stty -a; sleep 30"],
+                   check=True, env=env, cwd=tmp_path)
+    try:
+        def pane() -> str:
+            return subprocess.run(t + ["capture-pane", "-p", "-J", "-S", "-100", "-t", "qr"], capture_output=True,
+                                  check=True, env=env).stdout.decode()
+        for _ in range(100):
+            if "frame " in pane():
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("no frame drawn:\n" + pane())
+        # keyport is the child of the pane's shell (and only that one is signalled)
+        shell = subprocess.run(t + ["display-message", "-p", "-t", "qr", "#{pane_pid}"], capture_output=True,
+                               check=True, env=env).stdout.decode().strip()
+        pids = subprocess.run(["pgrep", "-P", shell, "-x", "keyport"], capture_output=True).stdout.split()
+        assert len(pids) == 1, pids
+        os.kill(int(pids[0]), 15)
+        for _ in range(100):
+            s = pane()
+            if "EXIT=" in s and "icanon" in s:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("keyport did not end on SIGTERM:\n" + pane())
+        assert "EXIT=0" in s
+        assert re.search(r"(?<![-\w])icanon", s) and re.search(r"(?<![-\w])echo(?![\w])", s), s
+        mode = subprocess.run(t + ["display-message", "-p", "-t", "qr", "#{alternate_on}"], capture_output=True,
+                              env=env).stdout.decode().strip()
+        assert mode == "0"
+        assert "█" not in s
     finally:
         subprocess.run(t + ["kill-server"], env=env, capture_output=True)
