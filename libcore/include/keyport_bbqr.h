@@ -25,20 +25,7 @@
 #ifndef KEYPORT_BBQR_H
 #define KEYPORT_BBQR_H
 
-#include <stddef.h>
-#include <stdint.h>
-
-#include "keyport_status.h"
-
-struct kp_buf; /* keyport.h */
-
-#ifndef KP_API
-#if defined(KP_BUILDING_LIBRARY)
-#define KP_API __attribute__((visibility("default")))
-#else
-#define KP_API
-#endif
-#endif
+#include "keyport.h" /* KP_API, kp_status, kp_buf; it includes this header after them */
 
 #ifdef __cplusplus
 extern "C" {
@@ -132,7 +119,7 @@ KP_API char kp_bbqr_joiner_encoding(const kp_bbqr_joiner *j);
  *  Returns KP_OK, KP_ERR_NOT_ENOUGH (frames missing: the detail names the first ones),
  *  KP_ERR_BBQR (the data does not decode: bad base32/hex padding, a broken deflate stream),
  *  KP_ERR_TOO_LARGE (more than max_bytes), KP_ERR_NOMEM. On failure out is left as it was. */
-KP_API kp_status kp_bbqr_joiner_finish(kp_bbqr_joiner *j, struct kp_buf *out, char *file_type);
+KP_API kp_status kp_bbqr_joiner_finish(kp_bbqr_joiner *j, kp_buf *out, char *file_type);
 
 #ifdef __cplusplus
 }

@@ -291,113 +291,103 @@ def test_show_once_codes_scan_back_to_the_exact_file(keyport_bin, tmp_path):
     assert (tmp_path / "back.json").read_bytes() == data
 
 
+class Pane:
+    """A command in a tmux pane at 80x24 on a private socket (tmux -L), for the drawn codes."""
+
+    def __init__(self, name: str, command: str, cwd: Path):
+        self.tmux = [need("tmux"), "-L", f"{name}-{os.getpid()}", "-f", "/dev/null"]
+        self.env = dict(os.environ, TERM="xterm-256color", LANG="C.UTF-8", LC_ALL="C.UTF-8")
+        self.run("new-session", "-d", "-x", "80", "-y", "24", "-s", "qr", command, cwd=cwd)
+
+    def run(self, *args: str, cwd: Path | None = None) -> str:
+        return subprocess.run(self.tmux + list(args), capture_output=True, check=True, env=self.env,
+                              cwd=cwd).stdout.decode()
+
+    def text(self) -> str:
+        return self.run("capture-pane", "-p", "-J", "-t", "qr")
+
+    def keys(self, *keys: str) -> None:
+        self.run("send-keys", "-t", "qr", *keys)
+
+    def get(self, fmt: str) -> str:
+        return self.run("display-message", "-p", "-t", "qr", fmt).strip()
+
+    def wait_for(self, pred, what: str) -> str:
+        for _ in range(100):
+            s = self.text()
+            if pred(s):
+                return s
+            time.sleep(0.1)
+        pytest.fail(f"the tmux pane never showed {what}:\n{self.text()}")
+
+    def __enter__(self) -> "Pane":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        subprocess.run(self.tmux + ["kill-server"], env=self.env, capture_output=True)
+
+
+def counter(s: str) -> int:
+    m = re.search(r"frame (\d+) of", s)
+    return int(m[1]) if m else 0
+
+
 def test_show_in_tmux_at_80x24_scans_back_and_restores_the_terminal(keyport_bin, tmp_path):
-    tmux, _ = need("tmux"), need("zbarimg")
+    need("zbarimg")
     data = (json.dumps({"request": "export", "keyId": "key-01", "pad": random.Random(11).randbytes(400).hex()})
             + "\n").encode()
     f = tmp_path / "req.json"
     f.write_bytes(data)
-    sock = f"kpqr-{os.getpid()}"
-    t = [tmux, "-L", sock, "-f", "/dev/null"]
-    env = dict(os.environ, TERM="xterm-256color", LANG="C.UTF-8", LC_ALL="C.UTF-8")
-    subprocess.run(t + ["new-session", "-d", "-x", "80", "-y", "24", "-s", "qr",
-                        f"{keyport_bin} qr show {f} --interval 200; echo EXIT=$?; sleep 30"],
-                   check=True, env=env, cwd=tmp_path)
-    try:
-        def pane() -> str:
-            return subprocess.run(t + ["capture-pane", "-p", "-t", "qr"], capture_output=True, check=True,
-                                  env=env).stdout.decode()
-
-        def wait_for(pred, what: str) -> str:
-            for _ in range(100):
-                s = pane()
-                if pred(s):
-                    return s
-                time.sleep(0.1)
-            pytest.fail(f"tmux pane never showed {what}:\n{pane()}")
-
-        wait_for(lambda s: "frame " in s, "a frame counter")
-        subprocess.run(t + ["send-keys", "-t", "qr", " "], check=True, env=env)
-        s = wait_for(lambda s: "PAUSED" in s, "the pause")
+    with Pane("kpqr", f"{keyport_bin} qr show {f} --interval 200; echo EXIT=$?; sleep 30", tmp_path) as p:
+        p.wait_for(lambda s: "frame " in s, "a frame counter")
+        p.keys(" ")
+        s = p.wait_for(lambda s: "PAUSED" in s, "the pause")
         n = int(re.search(r"frame \d+ of (\d+)", s)[1])
         assert n >= 2
         seen: dict[int, str] = {}
-        for step in range(2 * n):
-            s = pane()
-            m = re.search(r"frame (\d+) of \d+", s)
-            idx = int(m[1])
+        for _ in range(2 * n):
+            s = p.text()
+            idx = counter(s)
             lines = [l for l in s.splitlines() if l and set(l) <= set(INK) and l.strip()]
-            p = tmp_path / f"pane-{idx}.png"
-            render(lines).save(p)
-            got = zbar([p])
+            img = tmp_path / f"pane-{idx}.png"
+            render(lines).save(img)
+            got = zbar([img])
             assert len(got) == 1
             seen[idx] = got[0]
             if len(seen) == n:
                 break
-            subprocess.run(t + ["send-keys", "-t", "qr", "n"], check=True, env=env)
-            wait_for(lambda s, i=idx: re.search(r"frame (\d+) of", s) and int(re.search(r"frame (\d+) of", s)[1]) != i,
-                     "the next frame")
+            p.keys("n")
+            p.wait_for(lambda s, i=idx: counter(s) not in (0, i), "the next frame")
         assert sorted(seen) == list(range(1, n + 1))
         assert ref_join(list(seen.values())) == ("J", data)
         j = run(keyport_bin, ["qr", "join", "from-pane.json"], tmp_path, "\n".join(seen.values()).encode())
         assert j.returncode == 0 and (tmp_path / "from-pane.json").read_bytes() == data
         # too small a terminal: said, not a cut-off code; back at 80x24 the code is drawn again
-        subprocess.run(t + ["resize-window", "-t", "qr", "-x", "60", "-y", "20"], check=True, env=env)
-        s = wait_for(lambda s: "terminal too small" in s, "the too-small message")
+        p.run("resize-window", "-t", "qr", "-x", "60", "-y", "20")
+        s = p.wait_for(lambda s: "terminal too small" in s, "the too-small message")
         assert "█" not in s
-        subprocess.run(t + ["resize-window", "-t", "qr", "-x", "80", "-y", "24"], check=True, env=env)
-        wait_for(lambda s: "frame " in s and "█" in s, "the code again")
+        p.run("resize-window", "-t", "qr", "-x", "80", "-y", "24")
+        p.wait_for(lambda s: "frame " in s and "█" in s, "the code again")
         # q quits: the alternate screen is left and the pane shows the shell's line again
-        subprocess.run(t + ["send-keys", "-t", "qr", "q"], check=True, env=env)
-        s = wait_for(lambda s: "EXIT=" in s, "the exit")
+        p.keys("q")
+        s = p.wait_for(lambda s: "EXIT=" in s, "the exit")
         assert "EXIT=0" in s
         assert "█" not in s, "the codes were drawn on the alternate screen only"
-        mode = subprocess.run(t + ["display-message", "-p", "-t", "qr", "#{alternate_on}"], capture_output=True,
-                              env=env).stdout.decode().strip()
-        assert mode == "0"
-    finally:
-        subprocess.run(t + ["kill-server"], env=env, capture_output=True)
+        assert p.get("#{alternate_on}") == "0"
 
 
 def test_show_sigterm_restores_the_terminal(keyport_bin, tmp_path):
-    tmux = need("tmux")
     f = tmp_path / "x.json"
     f.write_bytes(b'{"a": "' + b"b" * 2000 + b'"}')
-    sock = f"kpqr-term-{os.getpid()}"
-    t = [tmux, "-L", sock, "-f", "/dev/null"]
-    env = dict(os.environ, TERM="xterm-256color", LANG="C.UTF-8", LC_ALL="C.UTF-8")
     # the shell prints the exit status and the terminal modes once keyport is gone
-    subprocess.run(t + ["new-session", "-d", "-x", "80", "-y", "24", "-s", "qr",
-                        f"{keyport_bin} qr show {f}; echo EXIT=$?; stty -a; sleep 30"],
-                   check=True, env=env, cwd=tmp_path)
-    try:
-        def pane() -> str:
-            return subprocess.run(t + ["capture-pane", "-p", "-J", "-S", "-100", "-t", "qr"], capture_output=True,
-                                  check=True, env=env).stdout.decode()
-        for _ in range(100):
-            if "frame " in pane():
-                break
-            time.sleep(0.1)
-        else:
-            pytest.fail("no frame drawn:\n" + pane())
+    with Pane("kpqr-term", f"{keyport_bin} qr show {f}; echo EXIT=$?; stty -a; sleep 30", tmp_path) as p:
+        p.wait_for(lambda s: "frame " in s, "a frame")
         # keyport is the child of the pane's shell (and only that one is signalled)
-        shell = subprocess.run(t + ["display-message", "-p", "-t", "qr", "#{pane_pid}"], capture_output=True,
-                               check=True, env=env).stdout.decode().strip()
-        pids = subprocess.run(["pgrep", "-P", shell, "-x", "keyport"], capture_output=True).stdout.split()
+        pids = subprocess.run(["pgrep", "-P", p.get("#{pane_pid}"), "-x", "keyport"], capture_output=True).stdout.split()
         assert len(pids) == 1, pids
         os.kill(int(pids[0]), 15)
-        for _ in range(100):
-            s = pane()
-            if "EXIT=" in s and "icanon" in s:
-                break
-            time.sleep(0.1)
-        else:
-            pytest.fail("keyport did not end on SIGTERM:\n" + pane())
+        s = p.wait_for(lambda s: "EXIT=" in s and "icanon" in s, "the end on SIGTERM")
         assert "EXIT=0" in s
         assert re.search(r"(?<![-\w])icanon", s) and re.search(r"(?<![-\w])echo(?![\w])", s), s
-        mode = subprocess.run(t + ["display-message", "-p", "-t", "qr", "#{alternate_on}"], capture_output=True,
-                              env=env).stdout.decode().strip()
-        assert mode == "0"
+        assert p.get("#{alternate_on}") == "0"
         assert "█" not in s
-    finally:
-        subprocess.run(t + ["kill-server"], env=env, capture_output=True)
