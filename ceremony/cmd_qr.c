@@ -341,8 +341,14 @@ static int cmd_qr_join(int argc, char **argv)
         if (r == KP_BBQR_ACCEPTED && before == 0)
             fprintf(stderr, "keyport: qr join: %zu frames, type %c, encoding %c\n", kp_bbqr_joiner_count(j),
                     kp_bbqr_joiner_file_type(j), kp_bbqr_joiner_encoding(j));
-        if (tty && r == KP_BBQR_ACCEPTED)
-            fprintf(stderr, "%zu of %zu frames read\n", kp_bbqr_joiner_received(j), kp_bbqr_joiner_count(j));
+        if (tty && r == KP_BBQR_ACCEPTED) {
+            /* for the operator at the scanner: what is still to scan */
+            size_t m[12], nm = kp_bbqr_joiner_missing(j, m, 12);
+            fprintf(stderr, "%zu of %zu frames read%s", kp_bbqr_joiner_received(j), kp_bbqr_joiner_count(j),
+                    nm ? "; missing:" : "\n");
+            for (size_t i = 0; i < nm && i < 12; i++) fprintf(stderr, " %zu", m[i] + 1);
+            if (nm) fprintf(stderr, "%s\n", nm > 12 ? " ..." : "");
+        }
         if (tty && kp_bbqr_joiner_complete(j)) break;
     }
     free(line);

@@ -391,3 +391,21 @@ def test_show_sigterm_restores_the_terminal(keyport_bin, tmp_path):
         assert re.search(r"(?<![-\w])icanon", s) and re.search(r"(?<![-\w])echo(?![\w])", s), s
         assert p.get("#{alternate_on}") == "0"
         assert "█" not in s
+
+
+def test_join_on_a_terminal_shows_what_is_missing_and_stops_at_the_last_frame(keyport_bin, tmp_path):
+    data = random.Random(12).randbytes(300)
+    frames = ref_split(data, "B", "2", 96)
+    assert len(frames) == 5
+    # a keyboard-wedge scanner types each frame and Enter; no end of input comes
+    with Pane("kpqr-join", f"{keyport_bin} qr join in.bin; echo EXIT=$?; sleep 30", tmp_path) as p:
+        p.wait_for(lambda s: True, "the shell")
+        for i in (3, 0, 3):
+            p.keys(frames[i], "Enter")
+        s = p.wait_for(lambda s: "2 of 5 frames read" in s, "the progress")
+        assert "missing: 2 3 5" in s
+        for i in (4, 1, 2):
+            p.keys(frames[i], "Enter")
+        s = p.wait_for(lambda s: "EXIT=" in s, "the end of the join")
+        assert "EXIT=0" in s and sha16(data) in s
+    assert (tmp_path / "in.bin").read_bytes() == data
