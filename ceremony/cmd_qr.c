@@ -127,7 +127,10 @@ static int read_key(int ms)
     if (poll(&p, 1, ms) <= 0) return 0;
     unsigned char b[8];
     ssize_t n = read(STDIN_FILENO, b, sizeof b);
-    if (n <= 0) return 0;
+    if (n <= 0) {
+        poll(NULL, 0, ms); /* standard input at its end (not a terminal): wait all the same */
+        return 0;
+    }
     if (n >= 3 && b[0] == 27 && b[1] == '[') return b[2] == 'C' ? 'n' : b[2] == 'D' ? 'p' : 0;
     switch (b[0]) {
     case 'n': case 'N': case '\r': case '\n': return 'n';
