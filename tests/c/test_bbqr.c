@@ -1,7 +1,8 @@
 /*
  * test_bbqr.c: BBQr split and join (keyport_bbqr.h) against the BBQr specification's published
  * numbers (tests/vectors/bbqr-spec.json), RFC 4648 base32 vectors, libqrencode (every frame fits
- * the QR version it was sized for) and zlib itself (the 'Z' stream inflates with the 2^10 window
+ * the QR version it was sized for), frames from Coinkite's own encoder (a Coldcard scan,
+ * tests/vectors/bbqr-real-scan.coinkite.txt) and zlib itself (the 'Z' stream inflates with the 2^10 window
  * the spec fixes); random payloads of 1 B to 64 KiB joined in shuffled order with duplicates,
  * every order of small sets, missing frames, conflicting and foreign frames, and bad headers.
  */
@@ -526,4 +527,46 @@ Test(bbqr, split_refuses_empty_and_oversized_files)
     cr_assert_eq(strncmp(f.text[1294], "B$2BZZZY", 8), 0);
     kp_bbqr_frames_free(&f);
     free(d);
+}
+
+Test(bbqr, coinkite_real_scan_joins_in_any_order)
+{
+    size_t n;
+    char *text = kpt_read_vector("bbqr-real-scan.coinkite.txt", &n);
+    char *lines[16];
+    size_t lens[16], count = 0;
+    for (char *p = text; *p && count < 16;) {
+        char *nl = strchr(p, '\n');
+        lines[count] = p;
+        lens[count++] = nl ? (size_t)(nl - p) : strlen(p);
+        p = nl ? nl + 1 : p + strlen(p);
+    }
+    cr_assert_eq(count, 8);
+    for (int round = 0; round < 20; round++) {
+        size_t order[24], m = 0;
+        for (size_t i = 0; i < count; i++) order[m++] = i;
+        for (int k = 0; k < round % 5; k++) order[m++] = kpt_uniform((uint32_t)count); /* the scan repeats frames */
+        if (round == 1)
+            for (size_t i = 0; i < count; i++) order[i] = count - 1 - i;
+        else if (round > 1)
+            shuffle(order, m);
+        kp_bbqr_joiner *j;
+        cr_assert_eq(kp_bbqr_joiner_new(&j, 1 << 20), KP_OK);
+        for (size_t i = 0; i < m; i++)
+            cr_assert_eq(kp_bbqr_joiner_add(j, NULL, lines[order[i]], lens[order[i]]), KP_OK, "%s", kp_error_detail());
+        cr_assert_eq(kp_bbqr_joiner_encoding(j), 'Z');
+        kp_buf b;
+        kp_buf_init(&b, 0);
+        char t;
+        cr_assert_eq(kp_bbqr_joiner_finish(j, &b, &t), KP_OK, "%s", kp_error_detail());
+        cr_assert_eq(t, 'U');
+        /* what the upstream test asserts, and the start of the text it is */
+        cr_assert(strstr((char *)b.data, "Zlib compressed") != NULL);
+        cr_assert(strstr((char *)b.data, "PSBT") != NULL);
+        cr_assert_eq(strncmp((char *)b.data, "# The BBQr Protocol", 19), 0);
+        cr_assert_eq(b.len, 12518);
+        kp_buf_release(&b);
+        kp_bbqr_joiner_free(j);
+    }
+    free(text);
 }

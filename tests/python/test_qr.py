@@ -163,6 +163,19 @@ def test_join_reads_independent_frames_in_any_order(keyport_bin, tmp_path, enc):
     assert sha16(data) in r.stderr.decode()
 
 
+def test_coinkite_real_scan_joins_like_the_independent_joiner(keyport_bin, tmp_path):
+    vec = Path(os.environ.get("KP_VECTORS", Path(__file__).resolve().parents[1] / "vectors"))
+    frames = (vec / "bbqr-real-scan.coinkite.txt").read_text().split()
+    assert len(frames) == 8
+    ftype, want = ref_join(frames)
+    assert ftype == "U" and b"Zlib compressed" in want and b"PSBT" in want
+    lines = frames[3:] + frames + frames[:5]  # as the scan has them: repeated, from the middle
+    r = run(keyport_bin, ["qr", "join", "scan.txt"], tmp_path, "\n".join(lines).encode())
+    assert r.returncode == 0, r.stderr.decode()
+    assert (tmp_path / "scan.txt").read_bytes() == want
+    assert sha16(want) in r.stdout.decode()
+
+
 def test_join_names_missing_frames_and_writes_nothing(keyport_bin, tmp_path):
     data = random.Random(2).randbytes(2000)
     frames = ref_split(data, "B", "2", 96)
