@@ -1,8 +1,8 @@
 /*
  * test_bbqr.c: BBQr split and join (keyport_bbqr.h) against the BBQr specification's published
  * numbers (tests/vectors/bbqr-spec.json), RFC 4648 base32 vectors, libqrencode (every frame fits
- * the QR version it was sized for), frames from Coinkite's own encoder (a Coldcard scan,
- * tests/vectors/bbqr-real-scan.coinkite.txt) and zlib itself (the 'Z' stream inflates with the 2^10 window
+ * the QR version it was sized for), the frames of a real scan published with the spec
+ * (tests/vectors/bbqr-real-scan.coinkite.txt) and zlib itself (the 'Z' stream inflates with the 2^10 window
  * the spec fixes); random payloads of 1 B to 64 KiB joined in shuffled order with duplicates,
  * every order of small sets, missing frames, conflicting and foreign frames, and bad headers.
  */

@@ -164,8 +164,7 @@ def test_join_reads_independent_frames_in_any_order(keyport_bin, tmp_path, enc):
 
 
 def test_coinkite_real_scan_joins_like_the_independent_joiner(keyport_bin, tmp_path):
-    vec = Path(os.environ.get("KP_VECTORS", Path(__file__).resolve().parents[1] / "vectors"))
-    frames = (vec / "bbqr-real-scan.coinkite.txt").read_text().split()
+    frames = (Path(__file__).resolve().parent.parent / "vectors" / "bbqr-real-scan.coinkite.txt").read_text().split()
     assert len(frames) == 8
     ftype, want = ref_join(frames)
     assert ftype == "U" and b"Zlib compressed" in want and b"PSBT" in want
