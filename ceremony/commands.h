@@ -16,5 +16,6 @@ int kp_cmd_audit(kp_ctx *ctx, int argc, char **argv);
 int kp_cmd_api(kp_ctx *ctx, int argc, char **argv);
 int kp_cmd_credential(kp_ctx *ctx, int argc, char **argv);
 int kp_cmd_key(kp_ctx *ctx, int argc, char **argv);
+int kp_cmd_qr(kp_ctx *ctx, int argc, char **argv);
 
 #endif

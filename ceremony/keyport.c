@@ -53,6 +53,9 @@ static const char USAGE[] =
     "  Each takes --url URL --token-file FILE [--credential FILE], or --config FILE.\n"
     "  keyport credential new --alg Ed25519|ECDSA-P256 --id CREDID --out FILE\n"
     "  keyport credential show FILE\n"
+    "Hand-off by QR (keyport qr --help for the details):\n"
+    "  keyport qr show FILE [--once | --text]   draw FILE as animated BBQr frames\n"
+    "  keyport qr join [FILE-OUT]               join frame texts from standard input (any order)\n"
     "Other:\n"
     "  keyport demo       run an import and export round trip with 5 local signers\n"
     "  keyport version    print the version\n"
@@ -107,6 +110,8 @@ int main(int argc, char **argv)
         code = kp_cmd_credential(ctx, argc - 1, argv + 1);
     else if (strcmp(cmd, "key") == 0)
         code = kp_cmd_key(ctx, argc - 1, argv + 1);
+    else if (strcmp(cmd, "qr") == 0)
+        code = kp_cmd_qr(ctx, argc - 1, argv + 1);
     else
         code = kp_cli_usage("unknown command \"%s\"", argc > 2 && (strcmp(cmd, "export") == 0 || strcmp(cmd, "import") == 0)
                                                           ? sub : cmd);

@@ -113,6 +113,33 @@ static int key_format_seeds(kp_ctx *ctx, const char *dir)
     return bad;
 }
 
+/* the BBQr joiner: a JSON document's frames in each encoding, one a line, back to front, the last one twice */
+static int bbqr_seeds(const char *dir)
+{
+    static const char doc[] = "{\"approvals\":[{\"operator\":\"alice\",\"signature\":\"AAAA\"},"
+                              "{\"operator\":\"bob\",\"signature\":\"BBBB\"}],\"version\":1}\n";
+    static const int encs[] = {'H', '2', 'Z'};
+    int bad = 0;
+    for (size_t e = 0; e < 3; e++) {
+        kp_bbqr_frames f;
+        if (kp_bbqr_split(&f, (const uint8_t *)doc, sizeof doc - 1, 'J', encs[e], 48) != KP_OK) return 1;
+        kp_buf b;
+        kp_buf_init(&b, 0);
+        for (size_t i = 0; i < f.count; i++) {
+            size_t k = f.count - 1 - i; /* back to front */
+            kp_buf_add(&b, f.text[k], f.len[k]);
+            kp_buf_addstr(&b, "\n");
+        }
+        kp_buf_add(&b, f.text[0], f.len[0]);
+        char name[32];
+        snprintf(name, sizeof name, "frames-%c.txt", encs[e]);
+        bad |= put(dir, "fuzz_bbqr", name, b.data, b.len);
+        kp_buf_release(&b);
+        kp_bbqr_frames_free(&f);
+    }
+    return bad;
+}
+
 /* keyportd's targets (with -Dserver=true): a first byte that picks the reader, then a body */
 static int server_seeds(const char *dir)
 {
@@ -359,6 +386,7 @@ int main(int argc, char **argv)
     kp_buf_release(&sj);
     bad |= key_format_seeds(ctx, dir);
     bad |= server_seeds(dir);
+    bad |= bbqr_seeds(dir);
     if (bad) fprintf(stderr, "fuzz-seeds: cannot write into %s\n", dir);
     return bad;
 }

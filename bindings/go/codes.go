@@ -15,6 +15,8 @@ const (
 	ErrFormat          Code = 14 // KP_ERR_FORMAT
 	ErrVersion         Code = 15 // KP_ERR_VERSION
 	ErrEmpty           Code = 16 // KP_ERR_EMPTY
+	ErrBbqr            Code = 17 // KP_ERR_BBQR
+	ErrBbqrMismatch    Code = 18 // KP_ERR_BBQR_MISMATCH
 	ErrCurve           Code = 20 // KP_ERR_CURVE
 	ErrScheme          Code = 21 // KP_ERR_SCHEME
 	ErrScalar          Code = 22 // KP_ERR_SCALAR
@@ -60,6 +62,8 @@ var codeByName = map[string]Code{
 	"KP_ERR_FORMAT":           ErrFormat,
 	"KP_ERR_VERSION":          ErrVersion,
 	"KP_ERR_EMPTY":            ErrEmpty,
+	"KP_ERR_BBQR":             ErrBbqr,
+	"KP_ERR_BBQR_MISMATCH":    ErrBbqrMismatch,
 	"KP_ERR_CURVE":            ErrCurve,
 	"KP_ERR_SCHEME":           ErrScheme,
 	"KP_ERR_SCALAR":           ErrScalar,

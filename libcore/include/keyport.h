@@ -747,6 +747,7 @@ KP_API kp_status kp_credential_verify(kp_cred_alg alg, const char *public_hex, c
 
 #include "keyport_keyfmt.h"
 #include "keyport_frost.h"
+#include "keyport_bbqr.h"
 
 #ifdef __cplusplus
 }

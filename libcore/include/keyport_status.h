@@ -25,6 +25,8 @@
     X(KP_ERR_FORMAT,         14, "a field is missing, has the wrong type or an invalid value") \
     X(KP_ERR_VERSION,        15, "unsupported format version") \
     X(KP_ERR_EMPTY,          16, "input is empty") \
+    X(KP_ERR_BBQR,           17, "not a BBQr frame, or the joined frames do not decode") \
+    X(KP_ERR_BBQR_MISMATCH,  18, "the BBQr frame does not belong with the frames already read") \
     X(KP_ERR_CURVE,          20, "unknown curve") \
     X(KP_ERR_SCHEME,         21, "protocol and curve do not form a supported scheme") \
     X(KP_ERR_SCALAR,         22, "scalar is zero or not below the curve order") \
