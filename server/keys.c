@@ -5,19 +5,7 @@
 
 #include "api.h"
 
-#define PUB_HEX_MAX (2 * KP_PUBKEY_MAX_BYTES + 1)
-
-typedef struct key_row {
-    char id[KS_KEY_ID_MAX];
-    char name[512];
-    int has_name;
-    char curve[16], protocol[16];
-    char pub_hex[PUB_HEX_MAX];
-    unsigned t, n;
-    char status[12];
-    int imported, exported;
-    char created[32], exported_at[32], archived_at[32];
-} key_row;
+typedef ks_key_row key_row;
 
 /* ---------------------------------------------------------------- the key object */
 
@@ -50,8 +38,7 @@ static void read_row(sqlite3_stmt *q, key_row *k)
     copy_col(k->archived_at, sizeof k->archived_at, q, 12);
 }
 
-/* Loads a key; listed_only: only Active and Archived keys (API.md "Listed keys"). 0 or 404. */
-static int load_key(ks_err *e, ks_api *api, const char *id, key_row *k, int listed_only)
+int ks_key_load(ks_err *e, ks_api *api, const char *id, key_row *k, int listed_only)
 {
     sqlite3_stmt *q = NULL;
     int rc;
@@ -112,7 +99,7 @@ static kp_status key_write(kp_buf *b, const key_row *k)
 int ks_key_json(ks_err *e, ks_api *api, const char *key_id, kp_buf *out)
 {
     key_row k;
-    int rc = load_key(e, api, key_id, &k, 1);
+    int rc = ks_key_load(e, api, key_id, &k, 1);
     if (rc != 0) return rc;
     return key_write(out, &k) == KP_OK ? 0 : ks_fail(e, 500, "out of memory");
 }
@@ -146,8 +133,7 @@ static kp_status add_key_field(kp_buf *b, const char *key_id)
     return ks_buf_addf(b, "{\"keyId\":\"%s\"", key_id);
 }
 
-/* Calls op on one signer and parses its answer. Out: *answer (cJSON_Delete). The message names the signer. */
-static int signer_call(ks_err *e, ks_api *api, size_t i, const char *op, const kp_buf *body, cJSON **answer)
+int ks_signer_ask(ks_err *e, ks_api *api, size_t i, const char *op, const kp_buf *body, cJSON **answer)
 {
     ks_link *l = &api->signers[i];
     kp_buf out;
@@ -171,7 +157,7 @@ static size_t call_all(ks_err *e, ks_api *api, const char *op, const char *key_i
     kp_buf_addstr(&body, "}");
     for (size_t i = 0; i < api->n; i++) {
         cJSON *a = NULL;
-        if (signer_call(e, api, i, op, &body, &a) != 0) {
+        if (ks_signer_ask(e, api, i, op, &body, &a) != 0) {
             ks_log("%s of key %s: %s", op, key_id, e->msg);
             failed++;
         } else if (i == 0 && crash_after_first != NULL) {
@@ -446,7 +432,7 @@ static size_t archive_on_signers(ks_api *api, const char *key_id)
         if (!owed[i]) continue;
         ks_err e = {0};
         cJSON *a = NULL;
-        int rc = signer_call(&e, api, i, "archive", &body, &a);
+        int rc = ks_signer_ask(&e, api, i, "archive", &body, &a);
         cJSON_Delete(a);
         if (rc != 0) {
             left++;
@@ -676,7 +662,7 @@ int ks_keys_import(ks_err *e, ks_api *api, const ks_authz *z, const uint8_t *bod
             rc = ks_fail(e, 500, "out of memory");
             goto done;
         }
-        rc = signer_call(e, api, i, "prepare-import", &call, &a);
+        rc = ks_signer_ask(e, api, i, "prepare-import", &call, &a);
         if (rc == 0) rc = answer_pub(e, a, pub_len, i == 0 ? first : pub, i, api);
         if (rc == 0) rc = answer_digest(e, a, i == 0 ? first_digest : digest, i, api);
         cJSON_Delete(a);
@@ -827,7 +813,7 @@ int ks_keys_generate(ks_err *e, ks_api *api, const ks_authz *z, const uint8_t *b
             rc = ks_fail(e, 500, "out of memory");
             goto done;
         }
-        if ((rc = signer_call(e, api, d, "deal", &call, &deals[d])) != 0) goto failed;
+        if ((rc = ks_signer_ask(e, api, d, "deal", &call, &deals[d])) != 0) goto failed;
         const char *hex;
         const cJSON *shares = cJSON_GetObjectItemCaseSensitive(deals[d], "shares");
         if (ks_json_str(e, &hex, deals[d], "a dealing", "commitments", 1) != 0 ||
@@ -864,7 +850,7 @@ int ks_keys_generate(ks_err *e, ks_api *api, const ks_authz *z, const uint8_t *b
             goto done;
         }
         cJSON *a = NULL;
-        rc = signer_call(e, api, r, "prepare-keygen", &call, &a);
+        rc = ks_signer_ask(e, api, r, "prepare-keygen", &call, &a);
         if (rc == 0) rc = answer_pub(e, a, pk_len, pub, r, api);
         cJSON_Delete(a);
         if (rc != 0) goto failed;
@@ -1044,7 +1030,7 @@ int ks_keys_export(ks_err *e, ks_api *api, const ks_authz *z, const char *key_id
     uint8_t pub[KP_PUBKEY_MAX_BYTES];
     *done_fn = NULL;
     *done_arg = NULL;
-    if ((rc = load_key(e, api, key_id, &k, 1)) != 0) return rc;
+    if ((rc = ks_key_load(e, api, key_id, &k, 1)) != 0) return rc;
     if (strcmp(k.status, "Archived") == 0) return ks_fail(e, 409, "key %s is archived: it can no longer be exported", k.id);
     if ((rc = ks_export_request_parse(e, api->ctx, k.protocol, k.curve, body, len, ek, &delete_after)) != 0) return rc;
     if (kp_curve_from_name(&c, k.curve) != KP_OK || kp_protocol_from_name(&p, k.protocol) != KP_OK ||
@@ -1075,7 +1061,7 @@ int ks_keys_export(ks_err *e, ks_api *api, const ks_authz *z, const char *key_id
         uint8_t *ct = NULL;
         size_t ct_len = 0;
         ks_err se = {0};
-        int src = signer_call(&se, api, i, "export", &call, &a);
+        int src = ks_signer_ask(&se, api, i, "export", &call, &a);
         if (src == 0 && (ks_json_str(&se, &sid, a, "a signer's answer", "signerId", 1) != 0 ||
                          ks_json_str(&se, &ct_b64, a, "a signer's answer", "encryptedKeyShare", 1) != 0 ||
                          strcmp(sid, api->signers[i].id_b64) != 0 ||
@@ -1179,7 +1165,7 @@ int ks_keys_archive(ks_err *e, ks_api *api, const ks_authz *z, const char *key_i
     key_row k;
     cJSON *j = NULL;
     int rc;
-    if ((rc = load_key(e, api, key_id, &k, 1)) != 0) return rc;
+    if ((rc = ks_key_load(e, api, key_id, &k, 1)) != 0) return rc;
     if (strcmp(k.status, "Archived") == 0) return ks_fail(e, 409, "key %s is archived already", k.id);
     if ((rc = ks_json_parse(e, &j, "the body of POST /keys/{keyId}/archive", (const char *)body, len)) != 0) return rc;
     int empty = j->child == NULL;
