@@ -632,6 +632,8 @@ done:
 /* ---------------------------------------------------------------- FROST signing (API.md "Signing") */
 
 #define NONCE_TTL 300 /* seconds a round-one commitment waits for its round two */
+#define KS_STR_(x) #x
+#define KS_STR(x) KS_STR_(x)
 #define SIGN_MSG_MAX 65536
 
 /* Libkeyport's shares are big-endian scalars (WIRE.md §2); FROST(Ed25519) reads little-endian. */
@@ -700,6 +702,9 @@ static int op_sign_commit(ks_err *e, ks_signer *s, const cJSON *j, kp_buf *out)
     }
     sqlite3_stmt *q = NULL;
     pthread_mutex_lock(&s->lock);
+    /* commitments whose round two never came are dropped when they expire */
+    sqlite3_exec(s->db, "UPDATE sign_nonces SET state = 'discarded', sealed = NULL WHERE state = 'issued'"
+                        " AND created < strftime('%s', 'now') - " KS_STR(NONCE_TTL), NULL, NULL, NULL);
     if ((rc = ks_db_prepare(e, s->db, &q,
                             "INSERT INTO sign_nonces(commitment, key_id, signing_id, state, sealed, created)"
                             " VALUES(?, ?, ?, 'issued', ?, strftime('%s', 'now'))")) == 0) {
