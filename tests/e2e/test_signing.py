@@ -399,3 +399,40 @@ def test_remote_signers_t_of_n_replay_and_kill(clusters, keyportd_bin, tmp_path)
         c.cluster.stop()
         for s in sg:
             s.stop()
+
+
+# --------------------------------------------------------------------------- keyport api sign
+
+
+def test_keyport_api_sign(clusters, keyport, cred, tmp_path):
+    made = keyport.ok("credential", "new", "--alg", "Ed25519", "--id", "cli-signer", "--out", tmp_path / "cli.cred")
+    entry = json.loads(made.out.decode().strip().splitlines()[-1])
+    creds = tmp_path / "creds.json"
+    creds.write_text(json.dumps([cred.entry(), entry]))
+    c = clusters.client(clusters.new(args=["--credentials", str(creds)], credentials=False))
+    conn = ["--url", c.cluster.url, "--token-file", c.cluster.data / "token", "--credential", tmp_path / "cli.cred"]
+    seed = os.urandom(32)
+    vk = nacl.signing.SigningKey(seed).verify_key
+    k = import_key(c, "ed25519", "FROST", ed25519_scalar_hex(seed), seed=21)
+    msg = b"signed from the command line"
+    for how in (["--message", "0x" + msg.hex().upper()], ["--message-file", keyport.write("msg.bin", msg)]):
+        r = keyport.ok("api", "sign", "--key-id", k["id"], *how, *conn)
+        s = json.loads(r.out)
+        vk.verify(msg, bytes.fromhex(s["signature"]["encoded"][2:]))
+    kb = import_key(c, "secp256k1", "FROST_BITCOIN", kpd.KEYS["secp256k1"], seed=22)
+    h = hashlib.sha256(msg).digest()
+    s = json.loads(keyport.ok("api", "sign", "--key-id", kb["id"], "--hash", h.hex(), *conn).out)
+    assert bip340_verify(bytes.fromhex(kb["publicKey"])[1:], h, bytes.fromhex(s["signature"]["encoded"][2:]))
+    listed = json.loads(keyport.ok("api", "signatures", kb["id"], *conn).out)
+    assert [x["id"] for x in listed["items"]] == [s["id"]]
+    # documented exit codes: 2 usage, 3 invalid input, 9 refused by the cluster
+    assert keyport.run("api", "sign", "--key-id", k["id"], *conn).rc == 2
+    assert keyport.run("api", "sign", "--key-id", k["id"], "--message", "00", "--hash", "00" * 32, *conn).rc == 2
+    bad = keyport.run("api", "sign", "--key-id", k["id"], "--message", "0xabc", *conn)
+    assert bad.rc == 3 and "--message" in bad.err
+    assert keyport.run("api", "sign", "--key-id", kb["id"], "--hash", "00" * 31, *conn).rc == 3
+    wrong = keyport.run("api", "sign", "--key-id", k["id"], "--hash", h.hex(), *conn)
+    assert wrong.rc == 9 and "Message" in wrong.err, wrong.err
+    ecdsa = import_key(c, "secp256k1", "CGGMP21", kpd.KEYS["secp256k1"], seed=23)
+    r = keyport.run("api", "sign", "--key-id", ecdsa["id"], "--hash", h.hex(), *conn)
+    assert r.rc == 9 and "501" in r.err and "not implemented" in r.err, r.err
