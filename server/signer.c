@@ -19,6 +19,7 @@ struct ks_signer {
     uint8_t *secrets;     /* secure: [0, 32) the envelope secret, [32, 64) the storage key */
     uint8_t ek[33];
     uint8_t id[SIGNER_ID_BYTES];
+    sqlite3_int64 run;    /* random, per process: round two uses only nonces of this run */
 };
 
 #define ENC_SECRET(s) ((s)->secrets)
@@ -40,7 +41,7 @@ static const char schema[] =
      * (a broken randomness source) is refused, never signed with. */
     "CREATE TABLE IF NOT EXISTS sign_nonces(commitment BLOB PRIMARY KEY, key_id TEXT NOT NULL,"
     " signing_id TEXT NOT NULL UNIQUE, state TEXT NOT NULL CHECK(state IN ('issued', 'spent', 'discarded')),"
-    " sealed BLOB, created INTEGER NOT NULL);";
+    " sealed BLOB, run INTEGER NOT NULL, created INTEGER NOT NULL);";
 
 const uint8_t *ks_signer_id(const ks_signer *s, size_t *len)
 {
@@ -133,9 +134,14 @@ int ks_signer_open(ks_err *e, ks_signer **out, const kp_ctx *ctx, const char *di
             goto fail;
         }
     }
-    if (ks_db_exec(e, s->db, "discarding the round-one nonces of the last run",
+    /* round two takes only nonces of this run (so a signer that stopped between the rounds never
+     * answers for the commitments it made before); the old ones are wiped here, or, if the
+     * database cannot be written now, at the next start */
+    ks_random(&s->run, sizeof s->run);
+    ks_err why = {0};
+    if (ks_db_exec(&why, s->db, "discarding the round-one nonces of the last run",
                    "UPDATE sign_nonces SET state = 'discarded', sealed = NULL WHERE state = 'issued'") != 0)
-        goto fail;
+        ks_log("%s: %s", dir, why.msg);
     kp_secure_free(enc_file);
     *out = s;
     return 0;
@@ -158,16 +164,22 @@ void ks_signer_close(ks_signer *s)
 
 /* ---------------------------------------------------------------- request fields */
 
-static int get_key_id(ks_err *e, const char **out, const cJSON *j, const char *op)
+/* An identifier member (keyId, signingId): 1 to KEY_ID_MAX letters, digits, '-' or '_'. */
+static int get_id(ks_err *e, const char **out, const cJSON *j, const char *op, const char *name)
 {
-    if (ks_json_str(e, out, j, op, "keyId", 1) != 0) return 400;
+    if (ks_json_str(e, out, j, op, name, 1) != 0) return 400;
     size_t n = strlen(*out);
     int ok = n > 0 && n <= KEY_ID_MAX;
     for (size_t i = 0; ok && i < n; i++) {
         char c = (*out)[i];
         ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
     }
-    return ok ? 0 : ks_fail(e, 400, "%s: keyId must be 1 to %d letters, digits, '-' or '_'", op, KEY_ID_MAX);
+    return ok ? 0 : ks_fail(e, 400, "%s: %s must be 1 to %d letters, digits, '-' or '_'", op, name, KEY_ID_MAX);
+}
+
+static int get_key_id(ks_err *e, const char **out, const cJSON *j, const char *op)
+{
+    return get_id(e, out, j, op, "keyId");
 }
 
 static int get_curve(ks_err *e, kp_curve *c, const cJSON *j, const char *op)
@@ -642,18 +654,6 @@ static void reverse32(uint8_t *out, const uint8_t *in)
     for (size_t i = 0; i < 32; i++) out[i] = in[31 - i];
 }
 
-static int get_signing_id(ks_err *e, const char **out, const cJSON *j, const char *op)
-{
-    if (ks_json_str(e, out, j, op, "signingId", 1) != 0) return 400;
-    size_t n = strlen(*out);
-    int ok = n > 0 && n <= KEY_ID_MAX;
-    for (size_t i = 0; ok && i < n; i++) {
-        char c = (*out)[i];
-        ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-    }
-    return ok ? 0 : ks_fail(e, 400, "%s: signingId must be 1 to %d lower-case letters, digits or '-'", op, KEY_ID_MAX);
-}
-
 /* Round one (RFC 9591 §5.1): two hedged nonces, sealed at rest and recorded, synced, before their
  * commitments are answered; and this signer's public share, share·G. */
 static int op_sign_commit(ks_err *e, ks_signer *s, const cJSON *j, kp_buf *out)
@@ -665,7 +665,7 @@ static int op_sign_commit(ks_err *e, ks_signer *s, const cJSON *j, kp_buf *out)
     kp_curve curve;
     unsigned index = 0;
     int rc;
-    if ((rc = get_key_id(e, &key_id, j, op)) != 0 || (rc = get_signing_id(e, &signing_id, j, op)) != 0) return rc;
+    if ((rc = get_key_id(e, &key_id, j, op)) != 0 || (rc = get_id(e, &signing_id, j, op, "signingId")) != 0) return rc;
     /* [0, 32) the share, [32, 64) its little-endian form, [64, 128) the hiding and binding nonces */
     uint8_t *sec = kp_secure_alloc(128);
     if (sec == NULL) return ks_fail(e, 500, "out of secure memory");
@@ -706,12 +706,13 @@ static int op_sign_commit(ks_err *e, ks_signer *s, const cJSON *j, kp_buf *out)
     sqlite3_exec(s->db, "UPDATE sign_nonces SET state = 'discarded', sealed = NULL WHERE state = 'issued'"
                         " AND created < strftime('%s', 'now') - " KS_STR(NONCE_TTL), NULL, NULL, NULL);
     if ((rc = ks_db_prepare(e, s->db, &q,
-                            "INSERT INTO sign_nonces(commitment, key_id, signing_id, state, sealed, created)"
-                            " VALUES(?, ?, ?, 'issued', ?, strftime('%s', 'now'))")) == 0) {
+                            "INSERT INTO sign_nonces(commitment, key_id, signing_id, state, sealed, run, created)"
+                            " VALUES(?, ?, ?, 'issued', ?, ?, strftime('%s', 'now'))")) == 0) {
         sqlite3_bind_blob(q, 1, com, (int)(2 * plen), SQLITE_STATIC);
         sqlite3_bind_text(q, 2, key_id, -1, SQLITE_STATIC);
         sqlite3_bind_text(q, 3, signing_id, -1, SQLITE_STATIC);
         sqlite3_bind_blob(q, 4, sealed.data, (int)sealed.len, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 5, s->run);
         int step = sqlite3_step(q);
         if (step == SQLITE_CONSTRAINT)
             rc = ks_fail(e, 409, "%s: signingId %s, or these commitments, were used before: nothing is signed twice",
@@ -786,7 +787,7 @@ static int op_sign_share(ks_err *e, ks_signer *s, const cJSON *j, kp_buf *out)
         rc = ks_fail(e, 500, "out of memory");
         goto done;
     }
-    if ((rc = get_key_id(e, &key_id, j, op)) != 0 || (rc = get_signing_id(e, &signing_id, j, op)) != 0 ||
+    if ((rc = get_key_id(e, &key_id, j, op)) != 0 || (rc = get_id(e, &signing_id, j, op, "signingId")) != 0 ||
         (rc = ks_json_str(e, &msg_hex, j, op, "message", 1)) != 0)
         goto done;
     msg_len = strlen(msg_hex) / 2;
@@ -822,11 +823,12 @@ static int op_sign_share(ks_err *e, ks_signer *s, const cJSON *j, kp_buf *out)
     if ((rc = ks_db_exec(e, s->db, "sign-share: starting a transaction", "BEGIN IMMEDIATE")) == 0) {
         if ((rc = ks_db_prepare(e, s->db, &q,
                                 "SELECT sealed FROM sign_nonces WHERE signing_id = ? AND key_id = ? AND commitment = ?"
-                                " AND state = 'issued' AND created >= strftime('%s', 'now') - ?")) == 0) {
+                                " AND state = 'issued' AND run = ? AND created >= strftime('%s', 'now') - ?")) == 0) {
             sqlite3_bind_text(q, 1, signing_id, -1, SQLITE_STATIC);
             sqlite3_bind_text(q, 2, key_id, -1, SQLITE_STATIC);
             sqlite3_bind_blob(q, 3, mine, (int)mine_len, SQLITE_STATIC);
-            sqlite3_bind_int(q, 4, NONCE_TTL);
+            sqlite3_bind_int64(q, 4, s->run);
+            sqlite3_bind_int(q, 5, NONCE_TTL);
             if (sqlite3_step(q) == SQLITE_ROW)
                 rc = kp_buf_add(&sealed, sqlite3_column_blob(q, 0), (size_t)sqlite3_column_bytes(q, 0)) == KP_OK
                          ? 0 : ks_fail(e, 500, "out of memory");

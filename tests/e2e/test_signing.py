@@ -18,6 +18,7 @@ import nacl.signing
 import pytest
 
 import kpd
+from test_signer_down import start_remote
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors"
 
@@ -337,18 +338,8 @@ def _signer_call(s: kpd.RemoteSigner, op: str, body: dict) -> kpd.Answer:
     return kpd.http(s.url, "POST", f"/signer/{op}", raw, {"X-Keyport-Signer-Auth": auth})
 
 
-def _start_remote(clusters, keyportd_bin, tmp_path, n=5):
-    sg, args = [], []
-    for i in range(n):
-        secret = tmp_path / f"secret-{i}"
-        secret.write_text(os.urandom(32).hex())
-        sg.append(kpd.RemoteSigner(keyportd_bin, tmp_path / f"rs-{i}", secret).start())
-        args += ["--signer-url", sg[i].url, "--signer-secret-file", str(secret)]
-    return clusters.client(clusters.new(args=args, signers=None)), sg
-
-
 def test_remote_signers_t_of_n_replay_and_kill(clusters, keyportd_bin, tmp_path):
-    c, sg = _start_remote(clusters, keyportd_bin, tmp_path)
+    c, sg = start_remote(clusters, keyportd_bin, tmp_path)
     try:
         seed = os.urandom(32)
         vk = nacl.signing.SigningKey(seed).verify_key
