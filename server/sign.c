@@ -69,6 +69,10 @@ static int parse_request(ks_err *e, sign_req *r, const uint8_t *body, size_t len
     if (r->msg_len > 0 && kp_bytes_from_hex(r->msg, r->msg_len, hex + 2, hl - 2) != KP_OK)
         rc = ks_fail(e, 400, "%s: %s is not hex after 0x", what, field);
 done:
+    if (rc != 0) {
+        free(r->msg);
+        r->msg = NULL;
+    }
     cJSON_Delete(j);
     return rc;
 }
