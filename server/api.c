@@ -377,10 +377,13 @@ static void get_audit(ks_api *api, ks_req *r, int raw)
 enum mutation { M_IMPORT, M_GENERATE, M_EXPORT, M_ARCHIVE, M_SIGN };
 
 /* POST /keys, /keys/import, /keys/{id}/export, /keys/{id}/archive: a user action, then approvals.
- * POST /keys/{id}/signatures: a user action (the policy's actions are import, export and archive). */
+ * POST /keys/{id}/signatures: a user action, and approvals when the policy names sign. */
 static void mutate(ks_api *api, ks_req *r, enum mutation m, const char *key_id)
 {
-    static const kp_action actions[] = {KP_ACTION_IMPORT, KP_ACTION_IMPORT, KP_ACTION_EXPORT, KP_ACTION_ARCHIVE};
+    static const kp_action actions[] = {KP_ACTION_IMPORT, KP_ACTION_IMPORT, KP_ACTION_EXPORT, KP_ACTION_ARCHIVE,
+                                        KP_ACTION_SIGN};
+    /* signing needs approvals only when the policy names sign (API.md "Signing") */
+    int approved = m != M_SIGN || (api->policy != NULL && kp_policy_quorum(api->policy, KP_ACTION_SIGN) > 0);
     ks_authz z;
     ks_err e = {0};
     kp_buf out;
@@ -388,8 +391,7 @@ static void mutate(ks_api *api, ks_req *r, enum mutation m, const char *key_id)
     kp_buf_init(&out, 0);
     if (ks_action_use(&e, &api->actions, ks_req_header(r, "X-DFNS-USERACTION"), r->method, r->path, r->body.data,
                       r->body.len, z.cred_id, sizeof z.cred_id) != 0 ||
-        (m != M_SIGN &&
-         check_approvals(&e, api, &z, actions[m], m == M_EXPORT || m == M_ARCHIVE ? key_id : NULL, r) != 0)) {
+        (approved && check_approvals(&e, api, &z, actions[m], m == M_IMPORT || m == M_GENERATE ? NULL : key_id, r) != 0)) {
         deny(api, r, &e, 0);
         goto done;
     }

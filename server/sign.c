@@ -248,8 +248,10 @@ int ks_signatures_get(ks_err *e, ks_api *api, const char *key_id, const char *si
     return rc;
 }
 
-static int store_signature(ks_err *e, ks_api *api, const char *sig_id, const ks_key_row *k, const uint8_t *body,
-                           size_t len, const uint8_t sig[64], const char *signers, const char *requested)
+/* Stores the signature and spends the request's approval nonces, in one transaction. */
+static int store_signature(ks_err *e, ks_api *api, const ks_authz *z, const char *sig_id, const ks_key_row *k,
+                           const uint8_t *body, size_t len, const uint8_t sig[64], const char *signers,
+                           const char *requested)
 {
     char rh[65], sh[65], eh[129], now[32];
     ks_hex(rh, sig, 32);
@@ -259,6 +261,7 @@ static int store_signature(ks_err *e, ks_api *api, const char *sig_id, const ks_
     sqlite3_stmt *q = NULL;
     int rc;
     pthread_mutex_lock(&api->db_lock);
+    if ((rc = ks_db_exec(e, api->db, "storing the signature", "BEGIN IMMEDIATE")) != 0) goto unlock;
     if ((rc = ks_db_prepare(e, api->db, &q,
                             "INSERT INTO signatures(id, key_id, request_body, r, s, encoded, signers, date_requested,"
                             " date_signed) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)")) == 0) {
@@ -275,6 +278,10 @@ static int store_signature(ks_err *e, ks_api *api, const char *sig_id, const ks_
             rc = ks_fail(e, 500, "cannot store signature %s: %s", sig_id, sqlite3_errmsg(api->db));
     }
     sqlite3_finalize(q);
+    if (rc == 0) rc = ks_authz_store_nonces(e, api, z);
+    if (rc == 0) rc = ks_db_exec(e, api->db, "storing the signature", "COMMIT");
+    if (rc != 0) sqlite3_exec(api->db, "ROLLBACK", NULL, NULL, NULL);
+unlock:
     pthread_mutex_unlock(&api->db_lock);
     return rc;
 }
@@ -290,6 +297,8 @@ static void audit_details(kp_buf *d, const char *sig_id, const sign_req *r, cons
     ks_buf_addf(d, "{\"signature\":\"%s\",\"kind\":\"%s\",\"digest\":\"%s\",\"signers\":%s,\"culprits\":", sig_id,
                 r->kind, hex, signers);
     kp_buf_addjstr(d, culprits->data ? (const char *)culprits->data : "", culprits->len);
+    kp_buf_addstr(d, ",\"approvers\":");
+    ks_authz_add_approvers(d, z);
     kp_buf_addstr(d, ",\"credential\":");
     kp_buf_addjstr(d, z->cred_id, strlen(z->cred_id));
     if (reason != NULL) {
@@ -389,10 +398,11 @@ int ks_keys_sign(ks_err *e, ks_api *api, const ks_authz *z, const char *key_id, 
         rc = ks_fail(e, 500, "out of memory");
         goto cleanup;
     }
-    if ((rc = store_signature(e, api, sig_id, &k, body, len, sig, (const char *)signers.data, requested)) != 0)
+    if ((rc = store_signature(e, api, z, sig_id, &k, body, len, sig, (const char *)signers.data, requested)) != 0)
         goto cleanup;
     audit_details(&d, sig_id, &r, z, (const char *)signers.data, &culprits, NULL);
-    ks_audit(api, "key.signed", k.id, k.pub_hex, NULL, 0, (const char *)d.data);
+    ks_audit(api, "key.signed", k.id, k.pub_hex, (const char *const *)z->approvers, z->napprovers,
+             (const char *)d.data);
     rc = ks_signatures_get(e, api, k.id, sig_id, out);
 cleanup:
     free(r.msg);

@@ -427,3 +427,33 @@ def test_keyport_api_sign(clusters, keyport, cred, tmp_path):
     ecdsa = import_key(c, "secp256k1", "CGGMP21", kpd.KEYS["secp256k1"], seed=23)
     r = keyport.run("api", "sign", "--key-id", ecdsa["id"], "--hash", h.hex(), *conn)
     assert r.rc == 9 and "501" in r.err and "not implemented" in r.err, r.err
+
+
+def test_a_policy_that_names_sign_needs_approvals(clusters, cred, tmp_path, keyport):
+    (tmp_path / "signteam").mkdir()
+    team = kpd.Team.make(tmp_path / "signteam", quorum={"import": 2, "export": 2, "archive": 2, "sign": 2},
+                         policy_id="sign-policy")
+    cl = clusters.new(args=["--policy", str(team.policy_path)], policy=False)
+    c = kpd.Client(cl, cred, team)
+    seed = os.urandom(32)
+    k = import_key(c, "ed25519", "FROST", ed25519_scalar_hex(seed), seed=31)
+    msg = b"approved by two"
+    body = kpd.compact({"kind": "Message", "message": "0x" + msg.hex()})
+    path = f"/keys/{k['id']}/signatures"
+    none = c.mutate(path, body, "sign", k["id"], approvers=None)
+    assert none.status == 403 and "X-Keyport-Approvals" in none.message, none.describe()
+    one = c.mutate(path, body, "sign", k["id"], approvers=("alice",))
+    assert one.status == 403 and "quorum" in one.message, one.describe()
+    other_key = c.mutate(path, body, "sign", k["id"], bundle=team.bundle("sign", "key-other", body))
+    assert other_key.status == 403, other_key.describe()
+    bundle = team.bundle("sign", k["id"], body)
+    a = c.mutate(path, body, "sign", k["id"], bundle=bundle)
+    nacl.signing.SigningKey(seed).verify_key.verify(msg, sig_bytes(a))
+    # a bundle is used once
+    again = c.mutate(path, body, "sign", k["id"], bundle=bundle)
+    assert again.status == 403, again.describe()
+    raw = c.audit_raw()
+    assert keyport.audit_verify(raw).rc == 0
+    ev = [e for e in kpd.audit_entries(raw) if e["event"] == "key.signed"]
+    assert ev[-1]["actors"] == ["alice", "bob"] and ev[-1]["details"]["approvers"] == ["alice", "bob"]
+    assert [e for e in kpd.audit_entries(raw) if e["event"] == "request.denied"]
