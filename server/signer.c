@@ -264,10 +264,23 @@ unlock:
     return rc;
 }
 
-static int add_pub_answer(kp_buf *out, const uint8_t *pub, size_t pub_len)
+/* A prepare answer: {"publicKey","publicSharesDigest" (when digest is not NULL),"publicShare"}, the
+ * public share (share·G) for the API to keep, so that a signature share is later checked against
+ * the public share fixed when the key was made (API.md "Signing"). Returns 0 or 500. */
+static int add_pub_answer(ks_err *e, ks_signer *s, kp_buf *out, kp_curve c, const uint8_t *pub, size_t pub_len,
+                          const uint8_t *digest, const uint8_t share[32])
 {
-    return kp_buf_addstr(out, "{\"publicKey\":\"") != KP_OK || kp_buf_addhex(out, pub, pub_len) != KP_OK ||
-           kp_buf_addstr(out, "\"}") != KP_OK;
+    uint8_t mine[KP_PUBKEY_MAX_BYTES];
+    size_t mine_len = 0;
+    kp_status st = kp_public_key(s->ctx, mine, &mine_len, c, share);
+    if (st != KP_OK) return ks_fail_kp(e, 500, st, "the public share");
+    if (kp_buf_addstr(out, "{\"publicKey\":\"") != KP_OK || kp_buf_addhex(out, pub, pub_len) != KP_OK ||
+        (digest != NULL && (kp_buf_addstr(out, "\",\"publicSharesDigest\":\"") != KP_OK ||
+                            kp_buf_addhex(out, digest, KP_PUBLIC_SHARES_DIGEST_BYTES) != KP_OK)) ||
+        kp_buf_addstr(out, "\",\"publicShare\":\"") != KP_OK || kp_buf_addhex(out, mine, mine_len) != KP_OK ||
+        kp_buf_addstr(out, "\"}") != KP_OK)
+        return ks_fail(e, 500, "out of memory");
+    return 0;
 }
 
 /* ---------------------------------------------------------------- operations */
@@ -310,13 +323,10 @@ static int op_prepare_import(ks_err *e, ks_signer *s, const cJSON *j, kp_buf *ou
         return ks_fail_kp(e, 400, st, "its share (position %u of %u) was refused", index, n);
     }
     rc = store_pending(e, s, key_id, c, index, n, t, pub, pub_len, share);
-    kp_secure_free(share);
     /* the digest of the public_shares it checked: the API stores the key only when every
      * signer checked the same vector (else the shares need not lie on one polynomial) */
-    if (rc == 0 && (kp_buf_addstr(out, "{\"publicKey\":\"") != KP_OK || kp_buf_addhex(out, pub, pub_len) != KP_OK ||
-                    kp_buf_addstr(out, "\",\"publicSharesDigest\":\"") != KP_OK ||
-                    kp_buf_addhex(out, digest, sizeof digest) != KP_OK || kp_buf_addstr(out, "\"}") != KP_OK))
-        rc = ks_fail(e, 500, "out of memory");
+    if (rc == 0) rc = add_pub_answer(e, s, out, c, pub, pub_len, digest, share);
+    kp_secure_free(share);
     return rc;
 }
 
@@ -477,8 +487,8 @@ static int op_prepare_keygen(ks_err *e, ks_signer *s, const cJSON *j, kp_buf *ou
             memcpy(sum, sum + 32, 32);
         }
     }
-    if ((rc = store_pending(e, s, key_id, c, index, n, t, group, pk_len, sum)) == 0 && add_pub_answer(out, group, pk_len))
-        rc = ks_fail(e, 500, "out of memory");
+    if ((rc = store_pending(e, s, key_id, c, index, n, t, group, pk_len, sum)) == 0)
+        rc = add_pub_answer(e, s, out, c, group, pk_len, NULL, sum);
 done:
     kp_secure_free(sum);
     kp_secure_free(pt);

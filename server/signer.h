@@ -17,11 +17,11 @@
  *
  *   info            {}                                          -> {"signerId","encryptionKey"}
  *   prepare-import  {"keyId","curve","index","n","t","encryptedKeyShare"}
- *                                                                -> {"publicKey","publicSharesDigest"}
+ *                                                                -> {"publicKey","publicSharesDigest","publicShare"}
  *   deal            {"keyId","curve","t","n","dealer","recipients":[encryptionKey × n]}
  *                                                                -> {"commitments","shares":[b64 × n]}
  *   prepare-keygen  {"keyId","curve","t","n","index","dealings":[{"commitments","share"} × n]}
- *                                                                -> {"publicKey"}
+ *                                                                -> {"publicKey","publicShare"}
  *   commit          {"keyId"}                                   -> {"state":"committed"}
  *   abort           {"keyId"}                                   -> {"state":"aborted"}
  *   export          {"keyId","encryptionKey"}                   -> {"signerId","encryptedKeyShare"}

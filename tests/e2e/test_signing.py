@@ -457,3 +457,26 @@ def test_a_policy_that_names_sign_needs_approvals(clusters, cred, tmp_path, keyp
     ev = [e for e in kpd.audit_entries(raw) if e["event"] == "key.signed"]
     assert ev[-1]["actors"] == ["alice", "bob"] and ev[-1]["details"]["approvers"] == ["alice", "bob"]
     assert [e for e in kpd.audit_entries(raw) if e["event"] == "request.denied"]
+
+
+def test_public_shares_are_fixed_when_the_key_is_made(shared):
+    """Each signer's public share is recorded at import and key generation (import: the vector
+    the signers checked their shares against; generation: from the dealers' commitments), before
+    any signature, and the group key is their Lagrange combination."""
+    seed = os.urandom(32)
+    k = import_key(shared, "ed25519", "FROST", ed25519_scalar_hex(seed), seed=41)
+    g = shared.generate_key("FROST_BITCOIN", "secp256k1").json
+    con = sqlite3.connect(f"file:{shared.cluster.data / 'api.db'}?mode=ro", uri=True, timeout=10)
+    try:
+        rows = {kid: con.execute("SELECT position, point FROM public_shares WHERE key_id = ? ORDER BY position",
+                                 (kid,)).fetchall() for kid in (k["id"], g["id"])}
+    finally:
+        con.close()
+    assert [p for p, _ in rows[k["id"]]] == list(range(5)) and [p for p, _ in rows[g["id"]]] == list(range(5))
+    # secp256k1: lambda_1 Y_1 + lambda_2 Y_2 + lambda_3 Y_3 == the group key (points 1, 2, 3)
+    import coincurve
+
+    pts = [coincurve.PublicKey(bytes(pt)) for _, pt in rows[g["id"]][:3]]
+    lams = [3, N - 3, 1]  # Lagrange at 0 for x = 1, 2, 3: 3, -3, 1
+    combo = coincurve.PublicKey.combine_keys([p.multiply(lam.to_bytes(32, "big")) for p, lam in zip(pts, lams)])
+    assert combo.format(compressed=True).hex() == g["publicKey"]
