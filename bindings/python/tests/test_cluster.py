@@ -191,3 +191,5 @@ def test_sign_action_is_known() -> None:
     policy = keyport.Policy.parse(doc)
     bundle = keyport.approve(op, policy, keyport.Action.SIGN, b"{}", key_id="key-1")
     assert b'"action":"sign"' in bundle
+    with pytest.raises(ValueError):
+        keyport.policy_write("p-sign", [op], {"import": 1, "export": 1, "archive": 1, "sign": 1})
