@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
-"""keyportd load benchmark: imports and exports per second, with latency percentiles.
+"""keyportd load benchmark: imports, signatures and exports per second, with latency percentiles.
 
 Starts an embedded keyportd (5 signers) on loopback in a temporary folder, prepares every request
 body and approval bundle first (so client-side work is not timed), then runs N imports and then N
-exports (one per imported key, delete: true) from a pool of C client threads. Each request carries
+exports (one per imported key, delete: true) from a pool of C client threads. Between them, N
+threshold FROST signatures with an ed25519 key and N with a FROST_BITCOIN key (BIP-340), each a
+different message (POST /keys/{keyId}/signatures: a user action, the two FROST rounds among 3
+signers; no approvals). Each request carries
 the bearer token, a signed user action (two extra round trips, included in the latency) and an
 approval bundle, as in production. Prints one JSON object a line, for example
 {"op":"cluster_import","n":100,"concurrency":8,"per_s":…,"p50_ms":…,"p90_ms":…,"p99_ms":…}.
 Loopback only; bounded in count and time. It asserts nothing about time.
 
 --remote runs the 5 signers as separate `keyportd signer` processes; --signer-down (remote) stops
-one of them after the imports, so that the exports are answered by the 4 that are up.
+one of them after the imports, so that the signatures and exports are made by the 4 that are up.
 
 Usage: bench/load.py --keyportd build/server/keyportd [--n 100] [--concurrency 8] [--quick]
                      [--remote] [--signer-down]
@@ -91,8 +94,31 @@ def main() -> int:
             took = time.perf_counter() - start
             ok = [ans.json["id"] for ans, _ in imports if ans.status == 200]
             report("cluster_import", n, a.concurrency, took, [t for _, t in imports], n - len(ok), mode)
+            # signatures: one key of each FROST scheme, n messages each (imported while all signers are up)
+            signing = {}
+            for proto, curve, secret in (("FROST", "ed25519", rng.randrange(1, W.curve("ed25519").order)),
+                                         ("FROST_BITCOIN", "secp256k1", rng.randrange(1, W.SECP256K1_N))):
+                k = client.import_key(kpd.python_import_request(signers, curve, proto, f"{secret:064x}", name=proto,
+                                                                rng=rng))
+                assert k.status == 200, k.describe()
+                signing[curve] = k.json["id"]
             if a.signer_down:
                 remote[2].stop()
+
+            sign_failed = 0
+            for curve, op in (("ed25519", "cluster_sign_ed25519"), ("secp256k1", "cluster_sign_bip340")):
+                kid = signing[curve]
+                field = ("message", "Message") if curve == "ed25519" else ("hash", "Hash")
+                sbodies = [kpd.compact({"kind": field[1], field[0]: "0x" + rng.randbytes(32).hex()}) for _ in range(n)]
+                path = f"/keys/{kid}/signatures"
+                start = time.perf_counter()
+                with ThreadPoolExecutor(a.concurrency) as pool:
+                    sigs = list(pool.map(lambda b: timed(lambda x: client.mutate(path, x, "sign", kid, approvers=None), b),
+                                         sbodies, timeout=600))
+                took = time.perf_counter() - start
+                failed = sum(1 for ans, _ in sigs if ans.status != 200)
+                sign_failed += failed
+                report(op, n, a.concurrency, took, [t for _, t in sigs], failed, mode)
 
             recipient = W.Recipient.random(rng)
             body = W.export_request(recipient.ek, True).encode()
@@ -102,7 +128,7 @@ def main() -> int:
             took = time.perf_counter() - start
             failed = sum(1 for ans, _ in exports if ans.status != 200)
             report("cluster_export", len(ok), a.concurrency, took, [t for _, t in exports], failed, mode)
-            return 0 if failed == 0 and len(ok) == n else 1
+            return 0 if failed == 0 and sign_failed == 0 and len(ok) == n else 1
         finally:
             cluster.stop()
             for s in remote:

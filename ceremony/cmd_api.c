@@ -55,6 +55,15 @@ static const char API_USAGE[] =
     "      approvals must be for exactly those bytes:\n"
     "        printf '{}' > archive.json\n"
     "        keyport approve --action archive --key-id KEYID --request archive.json ...\n"
+    "  keyport api sign --key-id KEYID (--hash HEX | --message HEX | --message-file FILE)\n"
+    "      POST /keys/{keyId}/signatures: the cluster signs with threshold FROST. A FROST_BITCOIN\n"
+    "      key signs a 32-byte hash (--hash, BIP-340); a FROST ed25519 key signs a message\n"
+    "      (--message in hex, or the bytes of --message-file, at most 65536). HEX may start with\n"
+    "      0x. The body is {\"kind\":\"Hash\",\"hash\":\"0x…\"} or {\"kind\":\"Message\",\"message\":\"0x…\"};\n"
+    "      it needs a user action (--credential), no approvals. The answer is the signature\n"
+    "      object, with signature.encoded the 64-byte signature; ECDSA keys get HTTP 501 and\n"
+    "      archived keys 409 (exit 9)\n"
+    "  keyport api signatures KEYID GET /keys/{keyId}/signatures\n"
     "  keyport api keys             GET /keys\n"
     "  keyport api key KEYID        GET /keys/{keyId}\n"
     "  keyport api audit [--key KEYID] [--raw]\n"
@@ -65,7 +74,7 @@ static const char API_USAGE[] =
     "  --url URL          the API, e.g. http://127.0.0.1:8600\n"
     "  --token-file FILE  the cluster's bearer token (one line)\n"
     "  --credential FILE  the credential that signs user actions (`keyport credential new`);\n"
-    "                     needed by import, export, keygen and archive\n"
+    "                     needed by import, export, keygen, archive and sign\n"
     "  --config FILE      JSON {\"url\":…,\"tokenFile\":…,\"credential\":…}; relative paths in it are\n"
     "                     relative to the config file's folder\n"
     "--approvals FILE is the bundle of `keyport approve` for the action, the key and the exact\n"
@@ -331,7 +340,7 @@ static int check_out(const char *out)
 enum {
     O_URL = 1 << 0, O_TOKEN = 1 << 1, O_CRED = 1 << 2, O_CONFIG = 1 << 3, O_REQUEST = 1 << 4, O_APPROVALS = 1 << 5,
     O_KEYID = 1 << 6, O_OUT = 1 << 7, O_KEY = 1 << 8, O_RAW = 1 << 9, O_SCHEME = 1 << 10, O_CURVE = 1 << 11,
-    O_NAME = 1 << 12, O_PRINT = 1 << 13
+    O_NAME = 1 << 12, O_PRINT = 1 << 13, O_HASH = 1 << 14, O_MESSAGE = 1 << 15, O_MESSAGE_FILE = 1 << 16
 };
 #define O_COMMON (O_URL | O_TOKEN | O_CRED | O_CONFIG)
 
@@ -343,15 +352,17 @@ static const struct option api_opts[] = {
     {"key", required_argument, NULL, O_KEY},         {"raw", no_argument, NULL, O_RAW},
     {"scheme", required_argument, NULL, O_SCHEME},   {"curve", required_argument, NULL, O_CURVE},
     {"name", required_argument, NULL, O_NAME},       {"print-request", no_argument, NULL, O_PRINT},
+    {"hash", required_argument, NULL, O_HASH},       {"message", required_argument, NULL, O_MESSAGE},
+    {"message-file", required_argument, NULL, O_MESSAGE_FILE},
     {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
 
-enum api_sub { S_SIGNERS, S_IMPORT, S_EXPORT, S_KEYGEN, S_ARCHIVE, S_KEYS, S_KEY, S_AUDIT };
+enum api_sub { S_SIGNERS, S_IMPORT, S_EXPORT, S_KEYGEN, S_ARCHIVE, S_KEYS, S_KEY, S_AUDIT, S_SIGN, S_SIGNATURES };
 
 static const struct {
     const char *name;
     unsigned allowed, required;
     int positional; /* the number of operands (a key id) */
-    int signed_;    /* carries a user action and approvals */
+    int signed_;    /* 1: carries a user action and approvals; 2: a user action only */
 } subs[] = {
     [S_SIGNERS] = {"signers", O_COMMON, 0, 0, 0},
     [S_IMPORT] = {"import", O_COMMON | O_REQUEST | O_APPROVALS, O_REQUEST | O_APPROVALS, 0, 1},
@@ -361,7 +372,32 @@ static const struct {
     [S_KEYS] = {"keys", O_COMMON, 0, 0, 0},
     [S_KEY] = {"key", O_COMMON, 0, 1, 0},
     [S_AUDIT] = {"audit", O_COMMON | O_KEY | O_RAW, 0, 0, 0},
+    [S_SIGN] = {"sign", O_COMMON | O_KEYID | O_HASH | O_MESSAGE | O_MESSAGE_FILE, O_KEYID, 0, 2},
+    [S_SIGNATURES] = {"signatures", O_COMMON, 0, 1, 0},
 };
+
+#define SIGN_MESSAGE_MAX 65536 /* bytes: what keyportd signs at most (API.md "Signing") */
+
+/* Appends 0x and the lower-case hex of the digits in hex (an optional 0x dropped); 3 when they
+ * are not an even number of hex digits, or not `want` bytes (want 0: 0 to SIGN_MESSAGE_MAX). */
+static int add_hex_field(kp_buf *b, const char *what, const char *hex, size_t want)
+{
+    if (hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X')) hex += 2;
+    size_t n = strlen(hex);
+    for (size_t i = 0; i < n; i++)
+        if (!((hex[i] >= '0' && hex[i] <= '9') || (hex[i] >= 'a' && hex[i] <= 'f') || (hex[i] >= 'A' && hex[i] <= 'F')))
+            return kp_cli_error(KP_EXIT_INPUT, "%s: character %zu is not a hex digit", what, i + 1);
+    if (n % 2) return kp_cli_error(KP_EXIT_INPUT, "%s: an odd number of hex digits (%zu)", what, n);
+    if (want ? n != 2 * want : n > 2 * SIGN_MESSAGE_MAX)
+        return want ? kp_cli_error(KP_EXIT_INPUT, "%s: must be %zu bytes (%zu hex digits), not %zu", what, want, 2 * want, n / 2)
+                    : kp_cli_error(KP_EXIT_INPUT, "%s: %zu bytes; the cluster signs at most %d", what, n / 2, SIGN_MESSAGE_MAX);
+    if (kp_buf_addstr(b, "0x") != KP_OK) return kp_cli_error(KP_EXIT_INTERNAL, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        char c = hex[i] >= 'A' && hex[i] <= 'F' ? (char)(hex[i] - 'A' + 'a') : hex[i];
+        if (kp_buf_add(b, (const uint8_t *)&c, 1) != KP_OK) return kp_cli_error(KP_EXIT_INTERNAL, "out of memory");
+    }
+    return KP_EXIT_OK;
+}
 
 static const char *opt_name(unsigned bit)
 {
@@ -381,12 +417,13 @@ int kp_cmd_api(kp_ctx *ctx, int argc, char **argv)
     size_t sub;
     for (sub = 0; sub < sizeof subs / sizeof *subs && strcmp(subs[sub].name, subname) != 0; sub++) continue;
     if (sub == sizeof subs / sizeof *subs)
-        return kp_cli_usage("api: unknown subcommand \"%s\" (signers, import, export, keygen, archive, keys, key, audit; "
+        return kp_cli_usage("api: unknown subcommand \"%s\" (signers, import, export, keygen, archive, sign, signatures, "
+                            "keys, key, audit; "
                             "keyport api --help)", subname);
 
     struct conn conn = {0};
     const char *request = NULL, *approvals = NULL, *key_id = NULL, *out = NULL, *key = NULL, *scheme = NULL, *curve = NULL,
-               *name = NULL;
+               *name = NULL, *hash = NULL, *message = NULL, *message_file = NULL;
     int raw = 0, print = 0, o;
     unsigned given = 0;
     optind = 1;
@@ -416,11 +453,14 @@ int kp_cmd_api(kp_ctx *ctx, int argc, char **argv)
         case O_CURVE: curve = optarg; break;
         case O_NAME: name = optarg; break;
         case O_PRINT: print = 1; break;
+        case O_HASH: hash = optarg; break;
+        case O_MESSAGE: message = optarg; break;
+        case O_MESSAGE_FILE: message_file = optarg; break;
         }
     }
     unsigned missing = subs[sub].required & ~given;
     if (missing) return kp_cli_usage("api %s: --%s is required", subname, opt_name(missing & -missing));
-    if (subs[sub].signed_ && !print && approvals == NULL) return kp_cli_usage("api %s: --approvals FILE is required", subname);
+    if (subs[sub].signed_ == 1 && !print && approvals == NULL) return kp_cli_usage("api %s: --approvals FILE is required", subname);
     int nargs = argc - 1 - optind;
     if (nargs != subs[sub].positional) {
         if (subs[sub].positional) return kp_cli_usage("usage: keyport api %s KEYID [options]", subname);
@@ -430,6 +470,8 @@ int kp_cmd_api(kp_ctx *ctx, int argc, char **argv)
     if (subs[sub].positional && (code = key_id_ok("KEYID", argv[1 + optind])) != KP_EXIT_OK) return code;
     if (key_id != NULL && (code = key_id_ok("--key-id", key_id)) != KP_EXIT_OK) return code;
     if (key != NULL && (code = key_id_ok("--key", key)) != KP_EXIT_OK) return code;
+    if (sub == S_SIGN && (hash != NULL) + (message != NULL) + (message_file != NULL) != 1)
+        return kp_cli_usage("api sign: give one of --hash HEX, --message HEX or --message-file FILE");
     if (raw && key != NULL) return kp_cli_usage("api audit: --key does not go with --raw (the raw log is the whole file)");
     if (sub == S_KEYGEN) {
         kp_curve cv;
@@ -441,7 +483,7 @@ int kp_cmd_api(kp_ctx *ctx, int argc, char **argv)
         if (name == NULL || name[0] == 0) return kp_cli_usage("api keygen: --name must not be empty");
     }
 
-    struct request rq = {"GET", "", NULL, 0, subs[sub].signed_, NULL};
+    struct request rq = {"GET", "", NULL, 0, subs[sub].signed_ != 0, NULL};
     unsigned char *file = NULL;
     size_t filelen = 0;
     char *approvals_b64 = NULL;
@@ -456,6 +498,22 @@ int kp_cmd_api(kp_ctx *ctx, int argc, char **argv)
     case S_SIGNERS: snprintf(rq.path, sizeof rq.path, "/signers"); break;
     case S_KEYS: snprintf(rq.path, sizeof rq.path, "/keys"); break;
     case S_KEY: snprintf(rq.path, sizeof rq.path, "/keys/%s", argv[1 + optind]); break;
+    case S_SIGNATURES: snprintf(rq.path, sizeof rq.path, "/keys/%s/signatures", argv[1 + optind]); break;
+    case S_SIGN:
+        rq.method = "POST";
+        snprintf(rq.path, sizeof rq.path, "/keys/%s/signatures", key_id);
+        kp_buf_addstr(&body, hash != NULL ? "{\"kind\":\"Hash\",\"hash\":\"" : "{\"kind\":\"Message\",\"message\":\"");
+        if (hash != NULL) {
+            code = add_hex_field(&body, "--hash", hash, 32);
+        } else if (message != NULL) {
+            code = add_hex_field(&body, "--message", message, 0);
+        } else {
+            code = kp_cli_read_file(message_file, SIGN_MESSAGE_MAX, 0, &file, &filelen);
+            if (code == KP_EXIT_OK && (kp_buf_addstr(&body, "0x") != KP_OK || kp_buf_addhex(&body, file, filelen) != KP_OK))
+                code = kp_cli_error(KP_EXIT_INTERNAL, "out of memory");
+        }
+        if (code == KP_EXIT_OK && kp_buf_addstr(&body, "\"}") != KP_OK) code = kp_cli_error(KP_EXIT_INTERNAL, "out of memory");
+        break;
     case S_AUDIT:
         if (raw) snprintf(rq.path, sizeof rq.path, "/audit/raw");
         else if (key != NULL) snprintf(rq.path, sizeof rq.path, "/audit?keyId=%s", key);
@@ -495,7 +553,7 @@ int kp_cmd_api(kp_ctx *ctx, int argc, char **argv)
             code = kp_cli_error(KP_EXIT_INTERNAL, "out of memory");
         break;
     }
-    if (sub == S_ARCHIVE || sub == S_KEYGEN) {
+    if (sub == S_ARCHIVE || sub == S_KEYGEN || sub == S_SIGN) {
         rq.body = body.data;
         rq.len = body.len;
         if (code == KP_EXIT_OK && body.data == NULL) code = kp_cli_error(KP_EXIT_INTERNAL, "out of memory");

@@ -163,8 +163,9 @@ int kp_cmd_policy(kp_ctx *ctx, int argc, char **argv)
             memcpy(action, optarg, (size_t)(eq - optarg));
             action[eq - optarg] = 0;
             unsigned long m = strtoul(eq + 1, &end, 10);
-            if (kp_action_from_name(&a, action) != KP_OK)
-                return kp_cli_usage("--quorum: unknown action \"%s\" (import, export, archive)", action);
+            if (kp_action_from_name(&a, action) != KP_OK || a > KP_ACTION_COUNT)
+                return kp_cli_usage("--quorum: unknown action \"%s\" (import, export, archive; the optional sign "
+                                    "quorum is added to the policy file by hand)", action);
             if (eq[1] < '0' || eq[1] > '9' || *end != 0 || m > 1000) return kp_cli_usage("--quorum %s: M must be a whole number", action);
             if (m == 0) return kp_cli_usage("--quorum %s=0: a quorum must be at least 1", action);
             quorum[a - 1] = (unsigned)m;
@@ -237,7 +238,7 @@ static int load_request(const struct approval_args *a, kp_policy **pol, kp_actio
     if (a->policy == NULL || a->action == NULL || a->request == NULL || a->bundle == NULL)
         return kp_cli_usage("--policy, --action, --request and --bundle are required");
     if (kp_action_from_name(action, a->action) != KP_OK)
-        return kp_cli_usage("--action must be import, export or archive, not \"%s\"", a->action);
+        return kp_cli_usage("--action must be import, export, archive or sign, not \"%s\"", a->action);
     if (*action == KP_ACTION_IMPORT && a->key_id != NULL) return kp_cli_usage("--key-id does not go with --action import");
     if (*action != KP_ACTION_IMPORT && a->key_id == NULL)
         return kp_cli_usage("--action %s needs --key-id KEYID", a->action);

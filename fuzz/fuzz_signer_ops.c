@@ -1,8 +1,8 @@
 /*
  * Fuzz target: the signer protocol as a signer reads it (server/signer.h), on a real signer in a
  * temporary folder, and the X-Keyport-Signer-Auth header it checks. The first byte picks the
- * operation (info, prepare-import, deal, prepare-keygen, commit, abort, export, archive, or the header
- * check), the rest is the body. The oracle: the sanitizers, a status and a message on every
+ * operation (info, prepare-import, deal, prepare-keygen, commit, abort, export, archive, sign-commit,
+ * sign-share, or the header check), the rest is the body. The oracle: the sanitizers, a status and a message on every
  * refusal, and answers that the strict reader accepts.
  */
 #include <ftw.h>
@@ -47,15 +47,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char *const ops[] = {"info", "prepare-import", "deal", "prepare-keygen", "commit", "abort", "export",
-                                      "archive"};
+    /* 8 is the header check (kept there, so that the seeds keep their meaning) */
+    static const char *const ops[] = {"info",   "prepare-import", "deal", "prepare-keygen", "commit",    "abort",
+                                      "export", "archive",        NULL,   "sign-commit",    "sign-share"};
+    enum { NOPS = sizeof ops / sizeof ops[0] };
     static const uint8_t secret[32] = "fuzz signer shared secret 32 b.";
     if (size < 1) return 0;
     const char *body = (const char *)data + 1;
     size_t len = size - 1;
     ks_err e = {0};
-    unsigned pick = data[0] % 9;
-    if (pick == 8) {
+    unsigned pick = data[0] % NOPS;
+    if (ops[pick] == NULL) {
         /* the header is a C string: up to the first NUL */
         char header[200];
         size_t n = len < sizeof header - 1 ? len : sizeof header - 1;

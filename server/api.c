@@ -374,12 +374,16 @@ static void get_audit(ks_api *api, ks_req *r, int raw)
 
 /* ---------------------------------------------------------------- routing */
 
-enum mutation { M_IMPORT, M_GENERATE, M_EXPORT, M_ARCHIVE };
+enum mutation { M_IMPORT, M_GENERATE, M_EXPORT, M_ARCHIVE, M_SIGN };
 
-/* POST /keys, /keys/import, /keys/{id}/export, /keys/{id}/archive: a user action, then approvals. */
+/* POST /keys, /keys/import, /keys/{id}/export, /keys/{id}/archive: a user action, then approvals.
+ * POST /keys/{id}/signatures: a user action, and approvals when the policy names sign. */
 static void mutate(ks_api *api, ks_req *r, enum mutation m, const char *key_id)
 {
-    static const kp_action actions[] = {KP_ACTION_IMPORT, KP_ACTION_IMPORT, KP_ACTION_EXPORT, KP_ACTION_ARCHIVE};
+    static const kp_action actions[] = {KP_ACTION_IMPORT, KP_ACTION_IMPORT, KP_ACTION_EXPORT, KP_ACTION_ARCHIVE,
+                                        KP_ACTION_SIGN};
+    /* signing needs approvals only when the policy names sign (API.md "Signing") */
+    int approved = m != M_SIGN || (api->policy != NULL && kp_policy_quorum(api->policy, KP_ACTION_SIGN) > 0);
     ks_authz z;
     ks_err e = {0};
     kp_buf out;
@@ -387,7 +391,7 @@ static void mutate(ks_api *api, ks_req *r, enum mutation m, const char *key_id)
     kp_buf_init(&out, 0);
     if (ks_action_use(&e, &api->actions, ks_req_header(r, "X-DFNS-USERACTION"), r->method, r->path, r->body.data,
                       r->body.len, z.cred_id, sizeof z.cred_id) != 0 ||
-        check_approvals(&e, api, &z, actions[m], m == M_EXPORT || m == M_ARCHIVE ? key_id : NULL, r) != 0) {
+        (approved && check_approvals(&e, api, &z, actions[m], m == M_IMPORT || m == M_GENERATE ? NULL : key_id, r) != 0)) {
         deny(api, r, &e, 0);
         goto done;
     }
@@ -400,6 +404,7 @@ static void mutate(ks_api *api, ks_req *r, enum mutation m, const char *key_id)
     case M_EXPORT:
         rc = ks_keys_export(&e, api, &z, key_id, r->body.data, r->body.len, &out, &r->missing, &on_done, &on_done_arg);
         break;
+    case M_SIGN: rc = ks_keys_sign(&e, api, &z, key_id, r->body.data, r->body.len, &out); break;
     default: rc = ks_keys_archive(&e, api, &z, key_id, r->body.data, r->body.len, &out); break;
     }
     if (rc != 0) {
@@ -414,6 +419,18 @@ static void mutate(ks_api *api, ks_req *r, enum mutation m, const char *key_id)
     r->on_done_arg = on_done_arg;
 done:
     authz_release(api, &z);
+    kp_buf_release(&out);
+}
+
+static void get_signatures(ks_api *api, ks_req *r, const char *key_id, const char *sig_id)
+{
+    ks_err e = {0};
+    kp_buf out;
+    kp_buf_init(&out, 0);
+    if (ks_signatures_get(&e, api, key_id, sig_id, &out) == 0)
+        ks_reply(r, 200, (const char *)out.data, out.len);
+    else
+        ks_reply_err(r, &e);
     kp_buf_release(&out);
 }
 
@@ -481,8 +498,15 @@ void ks_api_handle(void *app, ks_req *r)
             if (method_is(r, "POST")) mutate(api, r, M_EXPORT, key_id);
         } else if (strcmp(rest, "/archive") == 0) {
             if (method_is(r, "POST")) mutate(api, r, M_ARCHIVE, key_id);
+        } else if (strcmp(rest, "/signatures") == 0) {
+            if (strcmp(r->method, "GET") == 0)
+                get_signatures(api, r, key_id, NULL);
+            else if (method_is(r, "POST"))
+                mutate(api, r, M_SIGN, key_id);
+        } else if (strncmp(rest, "/signatures/", 12) == 0 && rest[12] != 0 && strchr(rest + 12, '/') == NULL) {
+            if (method_is(r, "GET")) get_signatures(api, r, key_id, rest + 12);
         } else {
-            ks_reply_error(r, 404, "no such path: a key has /export and /archive");
+            ks_reply_error(r, 404, "no such path: a key has /export, /archive and /signatures");
         }
     } else if (strcmp(p, "/audit") == 0) {
         if (method_is(r, "GET")) get_audit(api, r, 0);

@@ -139,6 +139,27 @@ int ks_busy_has(ks_api *api, const char *key_id);
 
 /* keys.c */
 
+#define PUB_HEX_MAX (2 * KP_PUBKEY_MAX_BYTES + 1)
+
+/** A key's row in DATA/api.db. */
+typedef struct ks_key_row {
+    char id[KS_KEY_ID_MAX];
+    char name[512];
+    int has_name;
+    char curve[16], protocol[16];
+    char pub_hex[PUB_HEX_MAX];
+    unsigned t, n;
+    char status[12];
+    int imported, exported;
+    char created[32], exported_at[32], archived_at[32];
+} ks_key_row;
+
+/** Loads a key; listed_only: only Active and Archived keys (API.md "Listed keys"). 0 or 404. */
+int ks_key_load(ks_err *e, ks_api *api, const char *id, ks_key_row *k, int listed_only);
+/** Calls op on signer i (0-based) and parses its answer. Out: *answer (cJSON_Delete). The message
+ *  names the signer. */
+int ks_signer_ask(ks_err *e, ks_api *api, size_t i, const char *op, const kp_buf *body, cJSON **answer);
+
 /** The key object of API.md, appended to out; 0, or 404 when key_id is not listed. */
 int ks_key_json(ks_err *e, ks_api *api, const char *key_id, kp_buf *out);
 /** GET /keys. */
@@ -168,5 +189,13 @@ int ks_keys_archive(ks_err *e, ks_api *api, const ks_authz *z, const char *key_i
 size_t ks_keys_recover(ks_api *api);
 /** Appends any event the log lacks for a finished state (a crash between the database and the log). */
 void ks_keys_reconcile_log(ks_api *api);
+
+/* sign.c (API.md "Signing") */
+
+/** POST /keys/{keyId}/signatures: threshold FROST among minSigners signers. Out: the signature object. */
+int ks_keys_sign(ks_err *e, ks_api *api, const ks_authz *z, const char *key_id, const uint8_t *body, size_t len,
+                 kp_buf *out);
+/** GET /keys/{keyId}/signatures ({"items":[…]}), or one signature when sig_id is not NULL. */
+int ks_signatures_get(ks_err *e, ks_api *api, const char *key_id, const char *sig_id, kp_buf *out);
 
 #endif

@@ -5,19 +5,7 @@
 
 #include "api.h"
 
-#define PUB_HEX_MAX (2 * KP_PUBKEY_MAX_BYTES + 1)
-
-typedef struct key_row {
-    char id[KS_KEY_ID_MAX];
-    char name[512];
-    int has_name;
-    char curve[16], protocol[16];
-    char pub_hex[PUB_HEX_MAX];
-    unsigned t, n;
-    char status[12];
-    int imported, exported;
-    char created[32], exported_at[32], archived_at[32];
-} key_row;
+typedef ks_key_row key_row;
 
 /* ---------------------------------------------------------------- the key object */
 
@@ -50,8 +38,7 @@ static void read_row(sqlite3_stmt *q, key_row *k)
     copy_col(k->archived_at, sizeof k->archived_at, q, 12);
 }
 
-/* Loads a key; listed_only: only Active and Archived keys (API.md "Listed keys"). 0 or 404. */
-static int load_key(ks_err *e, ks_api *api, const char *id, key_row *k, int listed_only)
+int ks_key_load(ks_err *e, ks_api *api, const char *id, key_row *k, int listed_only)
 {
     sqlite3_stmt *q = NULL;
     int rc;
@@ -112,7 +99,7 @@ static kp_status key_write(kp_buf *b, const key_row *k)
 int ks_key_json(ks_err *e, ks_api *api, const char *key_id, kp_buf *out)
 {
     key_row k;
-    int rc = load_key(e, api, key_id, &k, 1);
+    int rc = ks_key_load(e, api, key_id, &k, 1);
     if (rc != 0) return rc;
     return key_write(out, &k) == KP_OK ? 0 : ks_fail(e, 500, "out of memory");
 }
@@ -146,8 +133,7 @@ static kp_status add_key_field(kp_buf *b, const char *key_id)
     return ks_buf_addf(b, "{\"keyId\":\"%s\"", key_id);
 }
 
-/* Calls op on one signer and parses its answer. Out: *answer (cJSON_Delete). The message names the signer. */
-static int signer_call(ks_err *e, ks_api *api, size_t i, const char *op, const kp_buf *body, cJSON **answer)
+int ks_signer_ask(ks_err *e, ks_api *api, size_t i, const char *op, const kp_buf *body, cJSON **answer)
 {
     ks_link *l = &api->signers[i];
     kp_buf out;
@@ -171,7 +157,7 @@ static size_t call_all(ks_err *e, ks_api *api, const char *op, const char *key_i
     kp_buf_addstr(&body, "}");
     for (size_t i = 0; i < api->n; i++) {
         cJSON *a = NULL;
-        if (signer_call(e, api, i, op, &body, &a) != 0) {
+        if (ks_signer_ask(e, api, i, op, &body, &a) != 0) {
             ks_log("%s of key %s: %s", op, key_id, e->msg);
             failed++;
         } else if (i == 0 && crash_after_first != NULL) {
@@ -230,7 +216,7 @@ static size_t abort_all(ks_api *api, const char *key_id)
 /* Step 3, the decision: the journal row becomes 'committing' in the same transaction that writes the
  * key (Pending) and spends the approvals. */
 static int decide(ks_err *e, ks_api *api, const ks_authz *z, const key_row *k, const char *event, const char *actors,
-                  const char *details)
+                  const char *details, const uint8_t (*pubshares)[KP_PUBKEY_MAX_BYTES])
 {
     sqlite3_stmt *q = NULL;
     int rc;
@@ -269,6 +255,22 @@ static int decide(ks_err *e, ks_api *api, const ks_authz *z, const key_row *k, c
     if (sqlite3_step(q) != SQLITE_DONE) {
         rc = ks_fail(e, 500, "cannot write key %s: %s", k->id, sqlite3_errmsg(api->db));
         goto rollback;
+    }
+    sqlite3_finalize(q);
+    q = NULL;
+    /* each signer's public share, fixed with the key: signature shares are checked against it */
+    if ((rc = ks_db_prepare(e, api->db, &q, "INSERT OR REPLACE INTO public_shares(key_id, position, point) VALUES(?, ?, ?)"))
+        != 0)
+        goto rollback;
+    for (unsigned i = 0; i < k->n; i++) {
+        sqlite3_reset(q);
+        sqlite3_bind_text(q, 1, k->id, -1, SQLITE_STATIC);
+        sqlite3_bind_int(q, 2, (int)i);
+        sqlite3_bind_blob(q, 3, pubshares[i], (int)(strlen(k->pub_hex) / 2), SQLITE_STATIC);
+        if (sqlite3_step(q) != SQLITE_DONE) {
+            rc = ks_fail(e, 500, "cannot record the public shares of key %s: %s", k->id, sqlite3_errmsg(api->db));
+            goto rollback;
+        }
     }
     sqlite3_finalize(q);
     q = NULL;
@@ -446,7 +448,7 @@ static size_t archive_on_signers(ks_api *api, const char *key_id)
         if (!owed[i]) continue;
         ks_err e = {0};
         cJSON *a = NULL;
-        int rc = signer_call(&e, api, i, "archive", &body, &a);
+        int rc = ks_signer_ask(&e, api, i, "archive", &body, &a);
         cJSON_Delete(a);
         if (rc != 0) {
             left++;
@@ -589,14 +591,38 @@ static kp_status end_details(kp_buf *d, const ks_authz *z, const uint8_t *body, 
     return ks_buf_addf(d, ",\"request\":\"%s\"}", hex);
 }
 
-/* Reads {"publicKey":hex} of the expected length from a signer's answer. */
-static int answer_pub(ks_err *e, const cJSON *a, size_t pub_len, uint8_t *pub, size_t i, ks_api *api)
+/* Reads a point {"<name>":hex} of the expected length from a signer's answer. */
+static int answer_point(ks_err *e, const cJSON *a, const char *name, size_t pub_len, uint8_t *pub, size_t i,
+                        ks_api *api)
 {
     const char *hex;
-    if (ks_json_str(e, &hex, a, "a signer's answer", "publicKey", 1) != 0 ||
+    if (ks_json_str(e, &hex, a, "a signer's answer", name, 1) != 0 ||
         kp_bytes_from_hex(pub, pub_len, hex, strlen(hex)) != KP_OK)
-        return ks_fail(e, 502, "signer %zu (%s) answered without a valid publicKey", i + 1, api->signers[i].id_b64);
+        return ks_fail(e, 502, "signer %zu (%s) answered without a valid %s", i + 1, api->signers[i].id_b64, name);
     return 0;
+}
+
+static int answer_pub(ks_err *e, const cJSON *a, size_t pub_len, uint8_t *pub, size_t i, ks_api *api)
+{
+    return answer_point(e, a, "publicKey", pub_len, pub, i, api);
+}
+
+/* The digest of a public_shares vector as kp_import_open_share_digest makes it (keyport.h). */
+static void public_shares_digest(uint8_t digest[32], kp_curve c, unsigned t, unsigned n,
+                                 const uint8_t (*pubs)[KP_PUBKEY_MAX_BYTES])
+{
+    static const char tag[] = "keyport public_shares v1";
+    size_t pk_len = kp_public_key_bytes(c);
+    kp_buf m;
+    kp_buf_init(&m, 0);
+    const uint8_t be[8] = {(uint8_t)(t >> 24), (uint8_t)(t >> 16), (uint8_t)(t >> 8), (uint8_t)t,
+                           (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
+    kp_buf_add(&m, (const uint8_t *)tag, sizeof tag); /* with its NUL */
+    kp_buf_add(&m, (const uint8_t *)kp_curve_name(c), strlen(kp_curve_name(c)) + 1);
+    kp_buf_add(&m, be, 8);
+    for (unsigned i = 0; i < n; i++) kp_buf_add(&m, pubs[i], pk_len);
+    kp_sha256(digest, m.data, m.len);
+    kp_buf_release(&m);
 }
 
 /* Reads {"publicSharesDigest":hex} from a signer's prepare-import answer. */
@@ -625,6 +651,7 @@ int ks_keys_import(ks_err *e, ks_api *api, const ks_authz *z, const uint8_t *bod
     kp_buf call, actors, details;
     uint8_t first[KP_PUBKEY_MAX_BYTES], pub[KP_PUBKEY_MAX_BYTES];
     uint8_t first_digest[KP_PUBLIC_SHARES_DIGEST_BYTES], digest[KP_PUBLIC_SHARES_DIGEST_BYTES];
+    uint8_t pubshares[KP_MAX_SIGNERS][KP_PUBKEY_MAX_BYTES];
     int rc = 0, journaled = 0;
     memset(&k, 0, sizeof k);
     kp_buf_init(&call, 0);
@@ -676,9 +703,10 @@ int ks_keys_import(ks_err *e, ks_api *api, const ks_authz *z, const uint8_t *bod
             rc = ks_fail(e, 500, "out of memory");
             goto done;
         }
-        rc = signer_call(e, api, i, "prepare-import", &call, &a);
+        rc = ks_signer_ask(e, api, i, "prepare-import", &call, &a);
         if (rc == 0) rc = answer_pub(e, a, pub_len, i == 0 ? first : pub, i, api);
         if (rc == 0) rc = answer_digest(e, a, i == 0 ? first_digest : digest, i, api);
+        if (rc == 0) rc = answer_point(e, a, "publicShare", pub_len, pubshares[i], i, api);
         cJSON_Delete(a);
         if (rc != 0) {
             char why[KS_ERR_MAX];
@@ -708,6 +736,13 @@ int ks_keys_import(ks_err *e, ks_api *api, const ks_authz *z, const uint8_t *bod
             goto done;
         }
     }
+    /* the public shares the signers answered are the vector each of them checked its share against */
+    public_shares_digest(digest, c, t, (unsigned)count, (const uint8_t(*)[KP_PUBKEY_MAX_BYTES])pubshares);
+    if (memcmp(digest, first_digest, sizeof digest) != 0) {
+        rc = ks_fail(e, 502, "nothing was stored: the signers' public shares are not the public_shares they checked "
+                             "their shares against");
+        goto done;
+    }
     ks_crash_point("import-after-prepare");
 
     key_row_fill(&k, first, pub_len, name, c, p, t, (unsigned)count, 1);
@@ -720,7 +755,8 @@ int ks_keys_import(ks_err *e, ks_api *api, const ks_authz *z, const uint8_t *bod
         rc = ks_fail(e, 500, "out of memory");
         goto done;
     }
-    if ((rc = decide(e, api, z, &k, "key.imported", (const char *)actors.data, (const char *)details.data)) != 0)
+    if ((rc = decide(e, api, z, &k, "key.imported", (const char *)actors.data, (const char *)details.data,
+                     (const uint8_t(*)[KP_PUBKEY_MAX_BYTES])pubshares)) != 0)
         goto done;
     journaled = 0; /* decided: from here the key is committed, now or by recovery */
     ks_crash_point("import-after-decision");
@@ -785,6 +821,7 @@ int ks_keys_generate(ks_err *e, ks_api *api, const ks_authz *z, const uint8_t *b
     key_row k;
     kp_buf call, actors, details, recipients;
     uint8_t group[KP_PUBKEY_MAX_BYTES], part[KP_PUBKEY_MAX_BYTES], pub[KP_PUBKEY_MAX_BYTES];
+    uint8_t pubshares[KP_MAX_SIGNERS][KP_PUBKEY_MAX_BYTES], mine[KP_PUBKEY_MAX_BYTES];
     uint8_t *commitments = NULL;
     int rc, journaled = 0;
     kp_status st;
@@ -827,7 +864,7 @@ int ks_keys_generate(ks_err *e, ks_api *api, const ks_authz *z, const uint8_t *b
             rc = ks_fail(e, 500, "out of memory");
             goto done;
         }
-        if ((rc = signer_call(e, api, d, "deal", &call, &deals[d])) != 0) goto failed;
+        if ((rc = ks_signer_ask(e, api, d, "deal", &call, &deals[d])) != 0) goto failed;
         const char *hex;
         const cJSON *shares = cJSON_GetObjectItemCaseSensitive(deals[d], "shares");
         if (ks_json_str(e, &hex, deals[d], "a dealing", "commitments", 1) != 0 ||
@@ -843,6 +880,15 @@ int ks_keys_generate(ks_err *e, ks_api *api, const ks_authz *z, const uint8_t *b
             goto failed;
         }
         if (d > 0) memcpy(group, pub, pk_len); /* outputs never alias inputs */
+        /* each recipient's public share: the sum of the dealers' commitments at its index */
+        for (unsigned r = 0; r < n; r++) {
+            if ((st = kp_vss_public(api->ctx, d == 0 ? pubshares[r] : part, c, t, commitments, r + 1)) != KP_OK ||
+                (d > 0 && (st = kp_public_key_add(api->ctx, pub, c, pubshares[r], part)) != KP_OK)) {
+                rc = ks_fail_kp(e, 502, st, "signer %u (%s) dealt bad commitments", d + 1, api->signers[d].id_b64);
+                goto failed;
+            }
+            if (d > 0) memcpy(pubshares[r], pub, pk_len);
+        }
     }
     /* each recipient checks the shares dealt to it, adds them up and holds the sum */
     for (unsigned r = 0; r < n; r++) {
@@ -864,10 +910,16 @@ int ks_keys_generate(ks_err *e, ks_api *api, const ks_authz *z, const uint8_t *b
             goto done;
         }
         cJSON *a = NULL;
-        rc = signer_call(e, api, r, "prepare-keygen", &call, &a);
+        rc = ks_signer_ask(e, api, r, "prepare-keygen", &call, &a);
         if (rc == 0) rc = answer_pub(e, a, pk_len, pub, r, api);
+        if (rc == 0) rc = answer_point(e, a, "publicShare", pk_len, mine, r, api);
         cJSON_Delete(a);
         if (rc != 0) goto failed;
+        if (memcmp(mine, pubshares[r], pk_len) != 0) {
+            rc = ks_fail(e, 502, "signer %u (%s) holds a share whose public share is not the one the commitments give",
+                         r + 1, api->signers[r].id_b64);
+            goto failed;
+        }
         if (memcmp(pub, group, pk_len) != 0) {
             rc = ks_fail(e, 502, "signer %u (%s) computed another group key than the sum of the commitments", r + 1,
                          api->signers[r].id_b64);
@@ -885,7 +937,9 @@ int ks_keys_generate(ks_err *e, ks_api *api, const ks_authz *z, const uint8_t *b
         rc = ks_fail(e, 500, "out of memory");
         goto done;
     }
-    if ((rc = decide(e, api, z, &k, "key.created", (const char *)actors.data, (const char *)details.data)) != 0) goto done;
+    if ((rc = decide(e, api, z, &k, "key.created", (const char *)actors.data, (const char *)details.data,
+                     (const uint8_t(*)[KP_PUBKEY_MAX_BYTES])pubshares)) != 0)
+        goto done;
     journaled = 0;
     ks_crash_point("keygen-after-decision");
     if ((rc = finish(e, api, k.id, NULL, 0)) != 0) goto done;
@@ -1044,7 +1098,7 @@ int ks_keys_export(ks_err *e, ks_api *api, const ks_authz *z, const char *key_id
     uint8_t pub[KP_PUBKEY_MAX_BYTES];
     *done_fn = NULL;
     *done_arg = NULL;
-    if ((rc = load_key(e, api, key_id, &k, 1)) != 0) return rc;
+    if ((rc = ks_key_load(e, api, key_id, &k, 1)) != 0) return rc;
     if (strcmp(k.status, "Archived") == 0) return ks_fail(e, 409, "key %s is archived: it can no longer be exported", k.id);
     if ((rc = ks_export_request_parse(e, api->ctx, k.protocol, k.curve, body, len, ek, &delete_after)) != 0) return rc;
     if (kp_curve_from_name(&c, k.curve) != KP_OK || kp_protocol_from_name(&p, k.protocol) != KP_OK ||
@@ -1075,7 +1129,7 @@ int ks_keys_export(ks_err *e, ks_api *api, const ks_authz *z, const char *key_id
         uint8_t *ct = NULL;
         size_t ct_len = 0;
         ks_err se = {0};
-        int src = signer_call(&se, api, i, "export", &call, &a);
+        int src = ks_signer_ask(&se, api, i, "export", &call, &a);
         if (src == 0 && (ks_json_str(&se, &sid, a, "a signer's answer", "signerId", 1) != 0 ||
                          ks_json_str(&se, &ct_b64, a, "a signer's answer", "encryptedKeyShare", 1) != 0 ||
                          strcmp(sid, api->signers[i].id_b64) != 0 ||
@@ -1179,7 +1233,7 @@ int ks_keys_archive(ks_err *e, ks_api *api, const ks_authz *z, const char *key_i
     key_row k;
     cJSON *j = NULL;
     int rc;
-    if ((rc = load_key(e, api, key_id, &k, 1)) != 0) return rc;
+    if ((rc = ks_key_load(e, api, key_id, &k, 1)) != 0) return rc;
     if (strcmp(k.status, "Archived") == 0) return ks_fail(e, 409, "key %s is archived already", k.id);
     if ((rc = ks_json_parse(e, &j, "the body of POST /keys/{keyId}/archive", (const char *)body, len)) != 0) return rc;
     int empty = j->child == NULL;

@@ -19,6 +19,7 @@ struct ks_signer {
     uint8_t *secrets;     /* secure: [0, 32) the envelope secret, [32, 64) the storage key */
     uint8_t ek[33];
     uint8_t id[SIGNER_ID_BYTES];
+    sqlite3_int64 run;    /* random, per process: round two uses only nonces of this run */
 };
 
 #define ENC_SECRET(s) ((s)->secrets)
@@ -32,7 +33,15 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS shares(key_id TEXT PRIMARY KEY, curve INTEGER NOT NULL, idx INTEGER NOT NULL,"
     " n INTEGER NOT NULL, t INTEGER NOT NULL, public_key BLOB NOT NULL, sealed BLOB NOT NULL, created INTEGER NOT NULL);"
     /* keys the API archived: their shares are never exported again */
-    "CREATE TABLE IF NOT EXISTS archived(key_id TEXT PRIMARY KEY, at INTEGER NOT NULL);";
+    "CREATE TABLE IF NOT EXISTS archived(key_id TEXT PRIMARY KEY, at INTEGER NOT NULL);"
+    /* FROST round-one nonces (API.md "Signing"): each row is written, and synced, before its
+     * commitments leave the signer, and spent, and synced, before the share made with it does;
+     * the sealed nonces are dropped when spent, and at every start (a signer that stopped
+     * between the rounds discards its commitments). A commitment is its primary key: a repeat
+     * (a broken randomness source) is refused, never signed with. */
+    "CREATE TABLE IF NOT EXISTS sign_nonces(commitment BLOB PRIMARY KEY, key_id TEXT NOT NULL,"
+    " signing_id TEXT NOT NULL UNIQUE, state TEXT NOT NULL CHECK(state IN ('issued', 'spent', 'discarded')),"
+    " sealed BLOB, run INTEGER NOT NULL, created INTEGER NOT NULL);";
 
 const uint8_t *ks_signer_id(const ks_signer *s, size_t *len)
 {
@@ -127,6 +136,14 @@ int ks_signer_open(ks_err *e, ks_signer **out, const kp_ctx *ctx, const char *di
             goto fail;
         }
     }
+    /* round two takes only nonces of this run (so a signer that stopped between the rounds never
+     * answers for the commitments it made before); the old ones are wiped here, or, if the
+     * database cannot be written now, at the next start */
+    ks_random(&s->run, sizeof s->run);
+    ks_err why = {0};
+    if (ks_db_exec(&why, s->db, "discarding the round-one nonces of the last run",
+                   "UPDATE sign_nonces SET state = 'discarded', sealed = NULL WHERE state = 'issued'") != 0)
+        ks_log("%s: %s", dir, why.msg);
     kp_secure_free(enc_file);
     *out = s;
     return 0;
@@ -149,16 +166,22 @@ void ks_signer_close(ks_signer *s)
 
 /* ---------------------------------------------------------------- request fields */
 
-static int get_key_id(ks_err *e, const char **out, const cJSON *j, const char *op)
+/* An identifier member (keyId, signingId): 1 to KEY_ID_MAX letters, digits, '-' or '_'. */
+static int get_id(ks_err *e, const char **out, const cJSON *j, const char *op, const char *name)
 {
-    if (ks_json_str(e, out, j, op, "keyId", 1) != 0) return 400;
+    if (ks_json_str(e, out, j, op, name, 1) != 0) return 400;
     size_t n = strlen(*out);
     int ok = n > 0 && n <= KEY_ID_MAX;
     for (size_t i = 0; ok && i < n; i++) {
         char c = (*out)[i];
         ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
     }
-    return ok ? 0 : ks_fail(e, 400, "%s: keyId must be 1 to %d letters, digits, '-' or '_'", op, KEY_ID_MAX);
+    return ok ? 0 : ks_fail(e, 400, "%s: %s must be 1 to %d letters, digits, '-' or '_'", op, name, KEY_ID_MAX);
+}
+
+static int get_key_id(ks_err *e, const char **out, const cJSON *j, const char *op)
+{
+    return get_id(e, out, j, op, "keyId");
 }
 
 static int get_curve(ks_err *e, kp_curve *c, const cJSON *j, const char *op)
@@ -243,10 +266,23 @@ unlock:
     return rc;
 }
 
-static int add_pub_answer(kp_buf *out, const uint8_t *pub, size_t pub_len)
+/* A prepare answer: {"publicKey","publicSharesDigest" (when digest is not NULL),"publicShare"}, the
+ * public share (share·G) for the API to keep, so that a signature share is later checked against
+ * the public share fixed when the key was made (API.md "Signing"). Returns 0 or 500. */
+static int add_pub_answer(ks_err *e, ks_signer *s, kp_buf *out, kp_curve c, const uint8_t *pub, size_t pub_len,
+                          const uint8_t *digest, const uint8_t share[32])
 {
-    return kp_buf_addstr(out, "{\"publicKey\":\"") != KP_OK || kp_buf_addhex(out, pub, pub_len) != KP_OK ||
-           kp_buf_addstr(out, "\"}") != KP_OK;
+    uint8_t mine[KP_PUBKEY_MAX_BYTES];
+    size_t mine_len = 0;
+    kp_status st = kp_public_key(s->ctx, mine, &mine_len, c, share);
+    if (st != KP_OK) return ks_fail_kp(e, 500, st, "the public share");
+    if (kp_buf_addstr(out, "{\"publicKey\":\"") != KP_OK || kp_buf_addhex(out, pub, pub_len) != KP_OK ||
+        (digest != NULL && (kp_buf_addstr(out, "\",\"publicSharesDigest\":\"") != KP_OK ||
+                            kp_buf_addhex(out, digest, KP_PUBLIC_SHARES_DIGEST_BYTES) != KP_OK)) ||
+        kp_buf_addstr(out, "\",\"publicShare\":\"") != KP_OK || kp_buf_addhex(out, mine, mine_len) != KP_OK ||
+        kp_buf_addstr(out, "\"}") != KP_OK)
+        return ks_fail(e, 500, "out of memory");
+    return 0;
 }
 
 /* ---------------------------------------------------------------- operations */
@@ -290,13 +326,10 @@ static int op_prepare_import(ks_err *e, ks_signer *s, const cJSON *j, kp_buf *ou
         return ks_fail_kp(e, 400, st, "its share (position %u of %u) was refused", index, n);
     }
     rc = store_pending(e, s, key_id, c, index, n, t, pub, pub_len, share);
-    kp_secure_free(share);
     /* the digest of the public_shares it checked: the API stores the key only when every
      * signer checked the same vector (else the shares need not lie on one polynomial) */
-    if (rc == 0 && (kp_buf_addstr(out, "{\"publicKey\":\"") != KP_OK || kp_buf_addhex(out, pub, pub_len) != KP_OK ||
-                    kp_buf_addstr(out, "\",\"publicSharesDigest\":\"") != KP_OK ||
-                    kp_buf_addhex(out, digest, sizeof digest) != KP_OK || kp_buf_addstr(out, "\"}") != KP_OK))
-        rc = ks_fail(e, 500, "out of memory");
+    if (rc == 0) rc = add_pub_answer(e, s, out, c, pub, pub_len, digest, share);
+    kp_secure_free(share);
     return rc;
 }
 
@@ -457,8 +490,8 @@ static int op_prepare_keygen(ks_err *e, ks_signer *s, const cJSON *j, kp_buf *ou
             memcpy(sum, sum + 32, 32);
         }
     }
-    if ((rc = store_pending(e, s, key_id, c, index, n, t, group, pk_len, sum)) == 0 && add_pub_answer(out, group, pk_len))
-        rc = ks_fail(e, 500, "out of memory");
+    if ((rc = store_pending(e, s, key_id, c, index, n, t, group, pk_len, sum)) == 0)
+        rc = add_pub_answer(e, s, out, c, group, pk_len, NULL, sum);
 done:
     kp_secure_free(sum);
     kp_secure_free(pt);
@@ -546,65 +579,68 @@ static int op_archive(ks_err *e, ks_signer *s, const cJSON *j, kp_buf *out)
     return rc;
 }
 
-/* API.md POST /keys/{keyId}/export: the signer seals its own share to the requester's key. */
-static int op_export(ks_err *e, ks_signer *s, const cJSON *j, kp_buf *out)
+/* The committed share of key_id, opened into share (32 bytes of secure memory), with its curve,
+ * 1-based index and group key (pub, KP_PUBKEY_MAX_BYTES). 404 when this signer holds none, 409
+ * when the key is archived: an archived key's share never leaves, and never signs, again. */
+static int load_share(ks_err *e, ks_signer *s, const char *op, const char *key_id, kp_curve *curve, unsigned *index,
+                      uint8_t *pub, size_t *pub_len, uint8_t *share)
 {
-    static const char op[] = "export";
-    const char *key_id, *ek_b64;
-    uint8_t ek[33];
-    int rc;
-    if ((rc = get_key_id(e, &key_id, j, op)) != 0 || (rc = ks_json_str(e, &ek_b64, j, op, "encryptionKey", 1)) != 0)
-        return rc;
-    kp_status st = kp_encryption_key_decode(s->ctx, ek, ek_b64, strlen(ek_b64));
-    if (st != KP_OK) return ks_fail_kp(e, 400, st, "%s: encryptionKey", op);
-
     sqlite3_stmt *q = NULL;
-    kp_buf sealed, ct;
+    kp_buf sealed;
     kp_buf_init(&sealed, 0);
-    kp_buf_init(&ct, 0);
-    int curve = 0, index = 0, found = 0, archived = 0;
+    int rc, found = 0, archived = 0;
     pthread_mutex_lock(&s->lock);
     if ((rc = ks_db_prepare(e, s->db, &q,
-                            "SELECT curve, idx, sealed, EXISTS (SELECT 1 FROM archived WHERE key_id = ?1) FROM shares"
-                            " WHERE key_id = ?1")) == 0) {
+                            "SELECT curve, idx, sealed, EXISTS (SELECT 1 FROM archived WHERE key_id = ?1), public_key"
+                            " FROM shares WHERE key_id = ?1")) == 0) {
         sqlite3_bind_text(q, 1, key_id, -1, SQLITE_STATIC);
         if (sqlite3_step(q) == SQLITE_ROW) {
             found = 1;
             archived = sqlite3_column_int(q, 3);
-            curve = sqlite3_column_int(q, 0);
-            index = sqlite3_column_int(q, 1);
+            *curve = (kp_curve)sqlite3_column_int(q, 0);
+            *index = (unsigned)sqlite3_column_int(q, 1);
+            *pub_len = (size_t)sqlite3_column_bytes(q, 4);
+            if (*pub_len > KP_PUBKEY_MAX_BYTES) *pub_len = 0;
+            if (*pub_len) memcpy(pub, sqlite3_column_blob(q, 4), *pub_len);
             if (kp_buf_add(&sealed, sqlite3_column_blob(q, 2), (size_t)sqlite3_column_bytes(q, 2)) != KP_OK)
                 rc = ks_fail(e, 500, "out of memory");
         }
     }
     sqlite3_finalize(q);
     pthread_mutex_unlock(&s->lock);
-    if (rc != 0) goto done;
-    if (!found) {
-        rc = ks_fail(e, 404, "%s: this signer holds no share of key %s", op, key_id);
-        goto done;
-    }
-    if (archived) {
-        rc = ks_fail(e, 409, "%s: key %s is archived: this signer never exports its share again", op, key_id);
-        goto done;
-    }
-    uint8_t *share = kp_secure_alloc(32);
-    if (share == NULL) {
-        rc = ks_fail(e, 500, "out of secure memory");
-        goto done;
-    }
-    if (sealed.len != 32 + KP_AT_REST_OVERHEAD ||
-        (st = kp_at_rest_open(share, STORAGE_KEY(s), (const uint8_t *)key_id, strlen(key_id), sealed.data,
-                              sealed.len)) != KP_OK) {
-        kp_secure_free(share);
+    if (rc == 0 && !found) rc = ks_fail(e, 404, "%s: this signer holds no share of key %s", op, key_id);
+    if (rc == 0 && archived)
+        rc = ks_fail(e, 409, "%s: key %s is archived: this signer never uses its share again", op, key_id);
+    if (rc == 0 && (sealed.len != 32 + KP_AT_REST_OVERHEAD ||
+                    kp_at_rest_open(share, STORAGE_KEY(s), (const uint8_t *)key_id, strlen(key_id), sealed.data,
+                                    sealed.len) != KP_OK))
         rc = ks_fail(e, 500, "%s: the stored share of key %s does not open with the storage key of %s", op, key_id, s->dir);
-        goto done;
-    }
+    kp_buf_release(&sealed);
+    return rc;
+}
+
+/* API.md POST /keys/{keyId}/export: the signer seals its own share to the requester's key. */
+static int op_export(ks_err *e, ks_signer *s, const cJSON *j, kp_buf *out)
+{
+    static const char op[] = "export";
+    const char *key_id, *ek_b64;
+    uint8_t ek[33], pub[KP_PUBKEY_MAX_BYTES];
+    size_t pub_len = 0;
+    kp_curve curve;
+    unsigned index = 0;
+    int rc;
+    if ((rc = get_key_id(e, &key_id, j, op)) != 0 || (rc = ks_json_str(e, &ek_b64, j, op, "encryptionKey", 1)) != 0)
+        return rc;
+    kp_status st = kp_encryption_key_decode(s->ctx, ek, ek_b64, strlen(ek_b64));
+    if (st != KP_OK) return ks_fail_kp(e, 400, st, "%s: encryptionKey", op);
+    uint8_t *share = kp_secure_alloc(32);
+    if (share == NULL) return ks_fail(e, 500, "out of secure memory");
+    kp_buf ct;
+    kp_buf_init(&ct, 0);
+    if ((rc = load_share(e, s, op, key_id, &curve, &index, pub, &pub_len, share)) != 0) goto done;
     uint8_t xb[32];
     kp_scalar_from_u64(xb, (uint64_t)index); /* keyportd's signers hold 1..n */
-    st = kp_export_seal_share(s->ctx, &ct, ek, (kp_curve)curve, xb, share);
-    kp_secure_free(share);
-    if (st != KP_OK) {
+    if ((st = kp_export_seal_share(s->ctx, &ct, ek, curve, xb, share)) != KP_OK) {
         rc = ks_fail_kp(e, 500, st, "%s: sealing the share of key %s", op, key_id);
         goto done;
     }
@@ -613,8 +649,253 @@ static int op_export(ks_err *e, ks_signer *s, const cJSON *j, kp_buf *out)
         kp_buf_addstr(out, "\"}") != KP_OK)
         rc = ks_fail(e, 500, "out of memory");
 done:
-    kp_buf_release(&sealed);
+    kp_secure_free(share);
     kp_buf_release(&ct);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- FROST signing (API.md "Signing") */
+
+#define NONCE_TTL 300 /* seconds a round-one commitment waits for its round two */
+#define KS_STR_(x) #x
+#define KS_STR(x) KS_STR_(x)
+#define SIGN_MSG_MAX 65536
+
+/* Libkeyport's shares are big-endian scalars (WIRE.md §2); FROST(Ed25519) reads little-endian. */
+static void reverse32(uint8_t *out, const uint8_t *in)
+{
+    for (size_t i = 0; i < 32; i++) out[i] = in[31 - i];
+}
+
+/* Round one (RFC 9591 §5.1): two hedged nonces, sealed at rest and recorded, synced, before their
+ * commitments are answered; and this signer's public share, share·G. */
+static int op_sign_commit(ks_err *e, ks_signer *s, const cJSON *j, kp_buf *out)
+{
+    static const char op[] = "sign-commit";
+    const char *key_id, *signing_id;
+    uint8_t pub[KP_PUBKEY_MAX_BYTES], mine[KP_PUBKEY_MAX_BYTES], com[66];
+    size_t pub_len = 0, mine_len = 0, plen = 0;
+    kp_curve curve;
+    unsigned index = 0;
+    int rc;
+    if ((rc = get_key_id(e, &key_id, j, op)) != 0 || (rc = get_id(e, &signing_id, j, op, "signingId")) != 0) return rc;
+    /* [0, 32) the share, [32, 64) its little-endian form, [64, 128) the hiding and binding nonces */
+    uint8_t *sec = kp_secure_alloc(128);
+    if (sec == NULL) return ks_fail(e, 500, "out of secure memory");
+    kp_buf sealed;
+    kp_buf_init(&sealed, 0);
+    if ((rc = load_share(e, s, op, key_id, &curve, &index, pub, &pub_len, sec)) != 0) goto done;
+    kp_status st = kp_public_key(s->ctx, mine, &mine_len, curve, sec);
+    if (st == KP_OK && curve == KP_CURVE_ED25519) {
+        plen = 32;
+        reverse32(sec + 32, sec);
+        if ((st = kp_frost_ed25519_nonce(sec + 64, NULL, sec + 32)) == KP_OK &&
+            (st = kp_frost_ed25519_nonce(sec + 96, NULL, sec + 32)) == KP_OK &&
+            (st = kp_frost_ed25519_commit(com, sec + 64)) == KP_OK)
+            st = kp_frost_ed25519_commit(com + 32, sec + 96);
+    } else if (st == KP_OK && curve == KP_CURVE_SECP256K1) {
+        plen = 33;
+        if ((st = kp_frost_secp256k1_nonce(s->ctx, sec + 64, NULL, sec)) == KP_OK &&
+            (st = kp_frost_secp256k1_nonce(s->ctx, sec + 96, NULL, sec)) == KP_OK &&
+            (st = kp_frost_secp256k1_commit(s->ctx, com, sec + 64)) == KP_OK)
+            st = kp_frost_secp256k1_commit(s->ctx, com + 33, sec + 96);
+    } else if (st == KP_OK) {
+        rc = ks_fail(e, 501, "%s: key %s is on %s; FROST signs ed25519 and secp256k1 keys", op, key_id,
+                     kp_curve_name(curve));
+        goto done;
+    }
+    if (st != KP_OK) {
+        rc = ks_fail_kp(e, 500, st, "%s: making the nonces for key %s", op, key_id);
+        goto done;
+    }
+    if ((st = kp_at_rest_seal(&sealed, STORAGE_KEY(s), (const uint8_t *)signing_id, strlen(signing_id), sec + 64,
+                              64)) != KP_OK) {
+        rc = ks_fail_kp(e, 500, st, "%s: sealing the nonces", op);
+        goto done;
+    }
+    sqlite3_stmt *q = NULL;
+    pthread_mutex_lock(&s->lock);
+    /* commitments whose round two never came are dropped when they expire */
+    sqlite3_exec(s->db, "UPDATE sign_nonces SET state = 'discarded', sealed = NULL WHERE state = 'issued'"
+                        " AND created < strftime('%s', 'now') - " KS_STR(NONCE_TTL), NULL, NULL, NULL);
+    if ((rc = ks_db_prepare(e, s->db, &q,
+                            "INSERT INTO sign_nonces(commitment, key_id, signing_id, state, sealed, run, created)"
+                            " VALUES(?, ?, ?, 'issued', ?, ?, strftime('%s', 'now'))")) == 0) {
+        sqlite3_bind_blob(q, 1, com, (int)(2 * plen), SQLITE_STATIC);
+        sqlite3_bind_text(q, 2, key_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 3, signing_id, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(q, 4, sealed.data, (int)sealed.len, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 5, s->run);
+        int step = sqlite3_step(q);
+        if (step == SQLITE_CONSTRAINT)
+            rc = ks_fail(e, 409, "%s: signingId %s, or these commitments, were used before: nothing is signed twice",
+                         op, signing_id);
+        else if (step != SQLITE_DONE)
+            rc = ks_fail(e, 500, "%s: cannot record the nonces: %s", op, sqlite3_errmsg(s->db));
+    }
+    sqlite3_finalize(q);
+    pthread_mutex_unlock(&s->lock);
+    if (rc != 0) goto done;
+    char h[67], b[67], p[2 * KP_PUBKEY_MAX_BYTES + 1];
+    ks_hex(h, com, plen);
+    ks_hex(b, com + plen, plen);
+    ks_hex(p, mine, mine_len);
+    if (ks_buf_addf(out, "{\"id\":%u,\"hiding\":\"%s\",\"binding\":\"%s\",\"publicShare\":\"%s\"}", index, h, b, p) !=
+        KP_OK)
+        rc = ks_fail(e, 500, "out of memory");
+done:
+    kp_secure_free(sec);
+    kp_buf_release(&sealed);
+    return rc;
+}
+
+/* The test hook of API.md: KEYPORTD_TEST_BAD_SHARE=<position> makes that signer answer a wrong share. */
+static unsigned bad_share_position(void)
+{
+    const char *v = getenv("KEYPORTD_TEST_BAD_SHARE");
+    return v ? (unsigned)strtoul(v, NULL, 10) : 0;
+}
+
+/* Reads the commitment list of round two, sorted by id; plen is 32 (ed25519) or 33. */
+static int get_commitments(ks_err *e, kp_frost_secp_commitment *list, size_t *n, const cJSON *j, const char *op,
+                           size_t plen)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(j, "commitments");
+    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) < 2 || cJSON_GetArraySize(a) > KP_MAX_SIGNERS)
+        return ks_fail(e, 400, "%s: commitments must be an array of 2 to %d signers' commitments", op, KP_MAX_SIGNERS);
+    *n = 0;
+    for (const cJSON *c = a->child; c != NULL; c = c->next, (*n)++) {
+        char what[64];
+        const char *h, *b;
+        unsigned id;
+        snprintf(what, sizeof what, "%s: commitments[%zu]", op, *n);
+        if (!cJSON_IsObject(c)) return ks_fail(e, 400, "%s must be an object", what);
+        if (ks_json_uint(e, &id, c, what, "id", 1, 65535) != 0 || ks_json_str(e, &h, c, what, "hiding", 1) != 0 ||
+            ks_json_str(e, &b, c, what, "binding", 1) != 0)
+            return 400;
+        list[*n].id = (uint16_t)id;
+        if (kp_bytes_from_hex(list[*n].hiding, plen, h, strlen(h)) != KP_OK ||
+            kp_bytes_from_hex(list[*n].binding, plen, b, strlen(b)) != KP_OK)
+            return ks_fail(e, 400, "%s: hiding and binding must be %zu hex digits", what, 2 * plen);
+    }
+    return 0;
+}
+
+/* Round two (RFC 9591 §5.2): the nonces of signingId are spent, and the spend synced, before the
+ * share is computed; a second round two for them finds nothing to sign with. */
+static int op_sign_share(ks_err *e, ks_signer *s, const cJSON *j, kp_buf *out)
+{
+    static const char op[] = "sign-share";
+    const char *key_id, *signing_id, *msg_hex;
+    uint8_t pub[KP_PUBKEY_MAX_BYTES], mine[66], z[32];
+    uint8_t *msg = NULL;
+    size_t pub_len = 0, n = 0, plen, mine_len = 0, msg_len;
+    kp_curve curve;
+    unsigned index = 0;
+    int rc, bip340;
+    kp_frost_secp_commitment *l = calloc(KP_MAX_SIGNERS, sizeof *l);
+    kp_frost_commitment *led = calloc(KP_MAX_SIGNERS, sizeof *led);
+    uint8_t *sec = kp_secure_alloc(128); /* the share (and its LE form), then the nonces */
+    if (l == NULL || led == NULL || sec == NULL) {
+        rc = ks_fail(e, 500, "out of memory");
+        goto done;
+    }
+    if ((rc = get_key_id(e, &key_id, j, op)) != 0 || (rc = get_id(e, &signing_id, j, op, "signingId")) != 0 ||
+        (rc = ks_json_str(e, &msg_hex, j, op, "message", 1)) != 0)
+        goto done;
+    msg_len = strlen(msg_hex) / 2;
+    if (strlen(msg_hex) % 2 || msg_len > SIGN_MSG_MAX || (msg = malloc(msg_len + 1)) == NULL ||
+        (msg_len > 0 && kp_bytes_from_hex(msg, msg_len, msg_hex, strlen(msg_hex)) != KP_OK)) {
+        rc = ks_fail(e, 400, "%s: message must be hex of at most %d bytes", op, SIGN_MSG_MAX);
+        goto done;
+    }
+    if ((rc = load_share(e, s, op, key_id, &curve, &index, pub, &pub_len, sec)) != 0) goto done;
+    bip340 = curve == KP_CURVE_SECP256K1;
+    plen = bip340 ? 33 : 32;
+    if ((curve != KP_CURVE_ED25519 && !bip340) || pub_len != plen) {
+        rc = ks_fail(e, 501, "%s: key %s cannot be signed with FROST here", op, key_id);
+        goto done;
+    }
+    if ((rc = get_commitments(e, l, &n, j, op, plen)) != 0) goto done;
+    for (size_t i = 0; i < n; i++)
+        if (l[i].id == index) {
+            memcpy(mine, l[i].hiding, plen);
+            memcpy(mine + plen, l[i].binding, plen);
+            mine_len = 2 * plen;
+        }
+    if (mine_len == 0) {
+        rc = ks_fail(e, 400, "%s: the commitments do not list this signer (id %u)", op, index);
+        goto done;
+    }
+
+    /* spend first: from this commit on, these nonces are gone whatever happens next */
+    kp_buf sealed;
+    kp_buf_init(&sealed, 0);
+    sqlite3_stmt *q = NULL;
+    pthread_mutex_lock(&s->lock);
+    if ((rc = ks_db_exec(e, s->db, "sign-share: starting a transaction", "BEGIN IMMEDIATE")) == 0) {
+        if ((rc = ks_db_prepare(e, s->db, &q,
+                                "SELECT sealed FROM sign_nonces WHERE signing_id = ? AND key_id = ? AND commitment = ?"
+                                " AND state = 'issued' AND run = ? AND created >= strftime('%s', 'now') - ?")) == 0) {
+            sqlite3_bind_text(q, 1, signing_id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(q, 2, key_id, -1, SQLITE_STATIC);
+            sqlite3_bind_blob(q, 3, mine, (int)mine_len, SQLITE_STATIC);
+            sqlite3_bind_int64(q, 4, s->run);
+            sqlite3_bind_int(q, 5, NONCE_TTL);
+            if (sqlite3_step(q) == SQLITE_ROW)
+                rc = kp_buf_add(&sealed, sqlite3_column_blob(q, 0), (size_t)sqlite3_column_bytes(q, 0)) == KP_OK
+                         ? 0 : ks_fail(e, 500, "out of memory");
+            else
+                rc = ks_fail(e, 409, "%s: signer %u has no unused nonces for signingId %s with these commitments "
+                                     "(answered already, expired, discarded at a restart, or never made): a nonce "
+                                     "is used once",
+                             op, index, signing_id);
+        }
+        sqlite3_finalize(q);
+        q = NULL;
+        if (rc == 0 && (rc = ks_db_prepare(e, s->db, &q,
+                                           "UPDATE sign_nonces SET state = 'spent', sealed = NULL WHERE signing_id = ?"))
+                           == 0) {
+            sqlite3_bind_text(q, 1, signing_id, -1, SQLITE_STATIC);
+            if (sqlite3_step(q) != SQLITE_DONE) rc = ks_fail(e, 500, "%s: cannot spend the nonces: %s", op, sqlite3_errmsg(s->db));
+        }
+        sqlite3_finalize(q);
+        if (rc == 0) rc = ks_db_exec(e, s->db, "sign-share: spending the nonces", "COMMIT");
+        if (rc != 0) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (rc == 0 && (sealed.len != 64 + KP_AT_REST_OVERHEAD ||
+                    kp_at_rest_open(sec + 64, STORAGE_KEY(s), (const uint8_t *)signing_id, strlen(signing_id),
+                                    sealed.data, sealed.len) != KP_OK))
+        rc = ks_fail(e, 500, "%s: the nonces of %s do not open with the storage key", op, signing_id);
+    kp_buf_release(&sealed);
+    if (rc != 0) goto done;
+
+    kp_status st;
+    if (bip340) {
+        st = kp_frost_bip340_sign_share(s->ctx, z, (uint16_t)index, sec + 64, sec + 96, sec, pub, l, n, msg, msg_len);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            led[i].id = l[i].id;
+            memcpy(led[i].hiding, l[i].hiding, 32);
+            memcpy(led[i].binding, l[i].binding, 32);
+        }
+        reverse32(sec + 32, sec);
+        st = kp_frost_ed25519_sign_share(z, (uint16_t)index, sec + 64, sec + 96, sec + 32, pub, led, n, msg, msg_len);
+    }
+    if (st != KP_OK) {
+        rc = ks_fail_kp(e, 400, st, "%s: signer %u cannot make its share", op, index);
+        goto done;
+    }
+    if (bad_share_position() == index) z[0] ^= 1;
+    char zh[65];
+    ks_hex(zh, z, 32);
+    if (ks_buf_addf(out, "{\"id\":%u,\"share\":\"%s\"}", index, zh) != KP_OK) rc = ks_fail(e, 500, "out of memory");
+done:
+    kp_secure_free(sec);
+    free(l);
+    free(led);
+    free(msg);
     return rc;
 }
 
@@ -626,7 +907,8 @@ int ks_signer_call(ks_err *e, ks_signer *s, const char *op, const char *body, si
     } ops[] = {
         {"info", op_info},     {"prepare-import", op_prepare_import}, {"deal", op_deal},
         {"prepare-keygen", op_prepare_keygen}, {"commit", op_commit}, {"abort", op_abort},
-        {"export", op_export}, {"archive", op_archive},
+        {"export", op_export}, {"archive", op_archive}, {"sign-commit", op_sign_commit},
+        {"sign-share", op_sign_share},
     };
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         if (strcmp(op, ops[i].name) != 0) continue;

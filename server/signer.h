@@ -17,19 +17,24 @@
  *
  *   info            {}                                          -> {"signerId","encryptionKey"}
  *   prepare-import  {"keyId","curve","index","n","t","encryptedKeyShare"}
- *                                                                -> {"publicKey","publicSharesDigest"}
+ *                                                                -> {"publicKey","publicSharesDigest","publicShare"}
  *   deal            {"keyId","curve","t","n","dealer","recipients":[encryptionKey × n]}
  *                                                                -> {"commitments","shares":[b64 × n]}
  *   prepare-keygen  {"keyId","curve","t","n","index","dealings":[{"commitments","share"} × n]}
- *                                                                -> {"publicKey"}
+ *                                                                -> {"publicKey","publicShare"}
  *   commit          {"keyId"}                                   -> {"state":"committed"}
  *   abort           {"keyId"}                                   -> {"state":"aborted"}
  *   export          {"keyId","encryptionKey"}                   -> {"signerId","encryptedKeyShare"}
  *   archive         {"keyId"}                                   -> {"state":"archived"}
+ *   sign-commit     {"keyId","signingId"}                       -> {"id","hiding","binding","publicShare"}
+ *   sign-share      {"keyId","signingId","message","commitments":[{"id","hiding","binding"} × t]}
+ *                                                                -> {"id","share"}
  *
  * prepare-* store the share in a pending row (two-phase commit, API.md "All-or-nothing");
  * commit moves it to the signer's keys; abort drops it; archive records that the key was archived,
- * after which export refuses it (409). commit, abort and archive are idempotent.
+ * after which export and signing refuse it (409). commit, abort and archive are idempotent.
+ * sign-commit records its nonces (sealed) before it answers; sign-share spends them before it
+ * computes the share, so one commitment gets one answer (API.md "Signing").
  */
 #ifndef KS_SIGNER_H
 #define KS_SIGNER_H

@@ -30,6 +30,13 @@ static const char api_schema[] =
     " encryption_key BLOB NOT NULL);"
     /* archived keys that a signer (0-based sorted position) has not yet recorded as archived */
     "CREATE TABLE IF NOT EXISTS signer_archive(key_id TEXT NOT NULL, position INTEGER NOT NULL,"
+    " PRIMARY KEY(key_id, position));"
+    /* API.md "Signing": the signatures made, and each signer's public share as it first gave it */
+    "CREATE TABLE IF NOT EXISTS signatures(id TEXT PRIMARY KEY, key_id TEXT NOT NULL, request_body TEXT NOT NULL,"
+    " r TEXT NOT NULL, s TEXT NOT NULL, encoded TEXT NOT NULL, signers TEXT NOT NULL, date_requested TEXT NOT NULL,"
+    " date_signed TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS signatures_by_key ON signatures(key_id);"
+    "CREATE TABLE IF NOT EXISTS public_shares(key_id TEXT NOT NULL, position INTEGER NOT NULL, point BLOB NOT NULL,"
     " PRIMARY KEY(key_id, position));";
 
 /* ---------------------------------------------------------------- start-up */

@@ -504,15 +504,19 @@ KP_API kp_status kp_fingerprint(char out[KP_FINGERPRINT_LEN + 1], const uint8_t 
 
 /* ---------------------------------------------------------------- policies */
 
-typedef enum kp_action { KP_ACTION_IMPORT = 1, KP_ACTION_EXPORT = 2, KP_ACTION_ARCHIVE = 3 } kp_action;
+/* sign is the one optional action: a policy may name it, and then every signature (POST
+ * /keys/{keyId}/signatures) needs that many approvals. KP_ACTION_COUNT counts the actions every
+ * policy names (the quorum arrays of kp_policy_write). */
+typedef enum kp_action { KP_ACTION_IMPORT = 1, KP_ACTION_EXPORT = 2, KP_ACTION_ARCHIVE = 3, KP_ACTION_SIGN = 4 } kp_action;
 #define KP_ACTION_COUNT 3
 
-/** "import", "export", "archive", or NULL. */
+/** "import", "export", "archive", "sign", or NULL. */
 KP_API const char *kp_action_name(kp_action a);
 KP_API kp_status kp_action_from_name(kp_action *out, const char *name);
 
 /* A policy: an id, the operators (name and public key), and a quorum M of N for each action.
- * {"version":1,"id":…,"operators":[{"name":…,"publicKey":…}…],"quorum":{"import":M,"export":M,"archive":M}} */
+ * {"version":1,"id":…,"operators":[{"name":…,"publicKey":…}…],"quorum":{"import":M,"export":M,"archive":M}}
+ * and optionally "sign":M in quorum (read by kp_policy_parse; kp_policy_write writes the three). */
 typedef struct kp_policy kp_policy;
 
 typedef struct kp_policy_member {
@@ -531,6 +535,7 @@ KP_API const char *kp_policy_id(const kp_policy *p);
 KP_API size_t kp_policy_operator_count(const kp_policy *p);
 /** The i-th operator's name (NULL past the end); pk may be NULL. */
 KP_API const char *kp_policy_operator(const kp_policy *p, size_t i, uint8_t pk[32]);
+/** The quorum of action a; for KP_ACTION_SIGN 0 when the policy does not name sign. */
 KP_API unsigned kp_policy_quorum(const kp_policy *p, kp_action a);
 
 /* ---------------------------------------------------------------- approvals */

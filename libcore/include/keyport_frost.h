@@ -75,7 +75,7 @@ KP_API kp_status kp_frost_ed25519_aggregate(uint8_t sig[64], const uint8_t (*z)[
 /* RFC 9591 §6.5: points are 33-byte compressed SEC1, scalars and identifiers 32-byte big-endian.
  * The signature is R (33 bytes) || z (32 bytes). ctx is a library context (kp_ctx_new). */
 
-/** The most signers in one signing (secp256k1). */
+/** The most signers in one signing (both suites). */
 #define KP_FROST_MAX 64
 
 /** One signer's round-one commitment on secp256k1. */

@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "field.h"
 #include "internal.h"
 #include "keyport_frost.h"
 
@@ -149,24 +150,23 @@ kp_status kp_frost_ed25519_group_commitment(uint8_t r[32], uint8_t challenge[32]
     return KP_OK;
 }
 
-/* lambda_id = prod_{j != id} x_j / (x_j - x_id) over the signers in the list. */
+/* lambda_id at 0 over the signers in the list, by the library's one Lagrange helper (field.h),
+ * written little-endian as RFC 9591 §6.1 scalars are. */
 static kp_status lagrange(uint8_t lambda[32], uint16_t id, const kp_frost_commitment *list, size_t n)
 {
-    uint8_t num[32], den[32], xi[32], xj[32], d[32], inv[32];
-    int found = 0;
-    id_scalar(num, 1);
-    id_scalar(den, 1);
-    id_scalar(xi, id);
-    for (size_t j = 0; j < n; j++) {
-        if (list[j].id == id) { found = 1; continue; }
-        id_scalar(xj, list[j].id);
-        crypto_core_ed25519_scalar_mul(num, num, xj);
-        crypto_core_ed25519_scalar_sub(d, xj, xi);
-        crypto_core_ed25519_scalar_mul(den, den, d);
+    uint32_t xs[KP_FROST_MAX];
+    kp_fe all[KP_FROST_MAX];
+    uint8_t be[32];
+    size_t at = n;
+    if (n > KP_FROST_MAX) return KP_ERR_TOO_MANY;
+    for (size_t i = 0; i < n; i++) {
+        xs[i] = list[i].id;
+        if (list[i].id == id) at = i;
     }
-    if (!found) return KP_ERR_NOT_FOUND;
-    if (crypto_core_ed25519_scalar_invert(inv, den) != 0) return KP_ERR_DUPLICATE;
-    crypto_core_ed25519_scalar_mul(lambda, num, inv);
+    if (at == n) return KP_ERR_NOT_FOUND;
+    kp_lagrange(kp_field_of(KP_CURVE_ED25519), all, xs, n, 0);
+    kp_fe_to_bytes(be, &all[at]);
+    for (size_t i = 0; i < 32; i++) lambda[i] = be[31 - i];
     return KP_OK;
 }
 

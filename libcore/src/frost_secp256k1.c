@@ -220,6 +220,14 @@ kp_status kp_frost_secp256k1_binding_factor(const kp_ctx *ctx, uint8_t rho[32], 
     return KP_OK;
 }
 
+/* The public state of one signing, for FROST(secp256k1, SHA-256) or its BIP-340 output. */
+static kp_status state_for(const kp_ctx *ctx, int bip340, pub_state *s, const uint8_t group_pk[33],
+                           const kp_frost_secp_commitment *list, size_t n, const uint8_t *msg, size_t msg_len)
+{
+    return bip340 ? public_state_bip340(ctx, s, group_pk, list, n, msg, msg_len)
+                  : public_state(ctx, s, group_pk, list, n, msg, msg_len);
+}
+
 static kp_status sign_share(const kp_ctx *ctx, int bip340, uint8_t z[32], uint16_t id,
                             const uint8_t hiding_nonce[32], const uint8_t binding_nonce[32],
                             const uint8_t share[32], const uint8_t group_pk[33],
@@ -228,8 +236,7 @@ static kp_status sign_share(const kp_ctx *ctx, int bip340, uint8_t z[32], uint16
     if (!z || !hiding_nonce || !binding_nonce || !share) return KP_ERR_MISUSE;
     pub_state s;
     size_t at;
-    kp_status st = bip340 ? public_state_bip340(ctx, &s, group_pk, list, n, msg, msg_len)
-                          : public_state(ctx, &s, group_pk, list, n, msg, msg_len);
+    kp_status st = state_for(ctx, bip340, &s, group_pk, list, n, msg, msg_len);
     if (st != KP_OK) return st;
     if ((st = index_of(list, n, id, &at)) != KP_OK) return st;
     const kp_field *f = kp_field_of(KP_CURVE_SECP256K1);
@@ -279,8 +286,7 @@ static kp_status verify_share(const kp_ctx *ctx, int bip340, const uint8_t z[32]
     if (!z || !public_share) return KP_ERR_MISUSE;
     pub_state s;
     size_t at;
-    kp_status st = bip340 ? public_state_bip340(ctx, &s, group_pk, list, n, msg, msg_len)
-                          : public_state(ctx, &s, group_pk, list, n, msg, msg_len);
+    kp_status st = state_for(ctx, bip340, &s, group_pk, list, n, msg, msg_len);
     if (st != KP_OK) return st;
     if ((st = index_of(list, n, id, &at)) != KP_OK) return st;
     const kp_curve_ops *ops = kp_curve_ops_of(KP_CURVE_SECP256K1);
@@ -326,21 +332,38 @@ kp_status kp_frost_bip340_verify_share(const kp_ctx *ctx, const uint8_t z[32], u
     return verify_share(ctx, 1, z, id, public_share, group_pk, list, n, msg, msg_len);
 }
 
+/* z = sum of the signature shares (RFC 9591 §5.3); KP_ERR_SCALAR for one not below the order. */
+static kp_status sum_shares(kp_fe *sum, const uint8_t (*z)[32], size_t n)
+{
+    const kp_field *f = kp_field_of(KP_CURVE_SECP256K1);
+    kp_fe zi;
+    kp_fe_set_u32(sum, 0);
+    for (size_t i = 0; i < n; i++) {
+        if (!kp_fe_from_bytes(f, &zi, z[i])) return KP_ERR_SCALAR;
+        kp_fe_add(f, sum, sum, &zi);
+    }
+    return KP_OK;
+}
+
+/* What both aggregations start with: the public state and z, the sum of the shares. */
+static kp_status aggregate_start(const kp_ctx *ctx, int bip340, pub_state *s, kp_fe *sum, const uint8_t (*z)[32],
+                                 const uint8_t group_pk[33], const kp_frost_secp_commitment *list, size_t n,
+                                 const uint8_t *msg, size_t msg_len)
+{
+    if (!z) return KP_ERR_MISUSE;
+    kp_status st = state_for(ctx, bip340, s, group_pk, list, n, msg, msg_len);
+    return st != KP_OK ? st : sum_shares(sum, z, n);
+}
+
 kp_status kp_frost_bip340_aggregate(const kp_ctx *ctx, uint8_t sig[64], const uint8_t (*z)[32],
                                     const uint8_t group_pk[33], const kp_frost_secp_commitment *list,
                                     size_t n, const uint8_t *msg, size_t msg_len)
 {
-    if (!sig || !z) return KP_ERR_MISUSE;
+    if (!sig) return KP_ERR_MISUSE;
     pub_state s;
-    kp_status st = public_state_bip340(ctx, &s, group_pk, list, n, msg, msg_len);
+    kp_fe sum;
+    kp_status st = aggregate_start(ctx, 1, &s, &sum, z, group_pk, list, n, msg, msg_len);
     if (st != KP_OK) return st;
-    const kp_field *f = kp_field_of(KP_CURVE_SECP256K1);
-    kp_fe sum, zi;
-    kp_fe_set_u32(&sum, 0);
-    for (size_t i = 0; i < n; i++) {
-        if (!kp_fe_from_bytes(f, &zi, z[i])) return KP_ERR_SCALAR;
-        kp_fe_add(f, &sum, &sum, &zi);
-    }
     memcpy(sig, s.r_enc + 1, 32);
     kp_fe_to_bytes(sig + 32, &sum);
     /* the final check, by libsecp256k1's BIP-340 verification under the x-only key */
@@ -355,18 +378,12 @@ kp_status kp_frost_secp256k1_aggregate(const kp_ctx *ctx, uint8_t sig[65], const
                                        const uint8_t group_pk[33], const kp_frost_secp_commitment *list,
                                        size_t n, const uint8_t *msg, size_t msg_len)
 {
-    if (!sig || !z) return KP_ERR_MISUSE;
+    if (!sig) return KP_ERR_MISUSE;
     pub_state s;
-    kp_status st = public_state(ctx, &s, group_pk, list, n, msg, msg_len);
+    kp_fe sum;
+    kp_status st = aggregate_start(ctx, 0, &s, &sum, z, group_pk, list, n, msg, msg_len);
     if (st != KP_OK) return st;
     const kp_curve_ops *ops = kp_curve_ops_of(KP_CURVE_SECP256K1);
-    const kp_field *f = kp_field_of(KP_CURVE_SECP256K1);
-    kp_fe sum, zi;
-    kp_fe_set_u32(&sum, 0);
-    for (size_t i = 0; i < n; i++) {
-        if (!kp_fe_from_bytes(f, &zi, z[i])) return KP_ERR_SCALAR;
-        kp_fe_add(f, &sum, &sum, &zi);
-    }
     memcpy(sig, s.r_enc, 33);
     kp_fe_to_bytes(sig + 33, &sum);
     /* the final check: z*G == R + c*PK */

@@ -20,25 +20,26 @@ struct kp_policy {
     size_t n;
     struct member *m;
     unsigned quorum[KP_ACTION_COUNT];
+    unsigned sign_quorum; /* 0 when the policy does not name sign */
 };
 
-static const char *const ACTIONS[KP_ACTION_COUNT + 1] = {NULL, "import", "export", "archive"};
+static const char *const ACTIONS[KP_ACTION_SIGN + 1] = {NULL, "import", "export", "archive", "sign"};
 
 const char *kp_action_name(kp_action a)
 {
-    return (a >= KP_ACTION_IMPORT && a <= KP_ACTION_ARCHIVE) ? ACTIONS[a] : NULL;
+    return (a >= KP_ACTION_IMPORT && a <= KP_ACTION_SIGN) ? ACTIONS[a] : NULL;
 }
 
 kp_status kp_action_from_name(kp_action *out, const char *name)
 {
     KP_ARG_CHECK(NULL, out != NULL && name != NULL);
-    for (int a = KP_ACTION_IMPORT; a <= KP_ACTION_ARCHIVE; a++)
+    for (int a = KP_ACTION_IMPORT; a <= KP_ACTION_SIGN; a++)
         if (strcmp(name, ACTIONS[a]) == 0) {
             *out = (kp_action)a;
             return KP_OK;
         }
     *out = (kp_action)0;
-    return kp_fail(KP_ERR_FORMAT, "unknown action \"%.32s\" (known: import, export, archive)", name);
+    return kp_fail(KP_ERR_FORMAT, "unknown action \"%.32s\" (known: import, export, archive, sign)", name);
 }
 
 /* The rules every policy keeps, whether written or read. */
@@ -105,7 +106,7 @@ kp_status kp_policy_parse(kp_policy **out, const char *json, size_t len)
     KP_ARG_CHECK(NULL, out != NULL && (json != NULL || len == 0));
     static const char *const top[] = {"version", "id", "operators", "quorum", NULL};
     static const char *const member[] = {"name", "publicKey", NULL};
-    static const char *const actions[] = {"import", "export", "archive", NULL};
+    static const char *const actions[] = {"import", "export", "archive", "sign", NULL};
     kp_json j;
     kp_status st;
     kp_policy *p = NULL;
@@ -176,6 +177,15 @@ kp_status kp_policy_parse(kp_policy **out, const char *json, size_t len)
         if ((st = kp_json_need_uint(&j, q, ACTIONS[a + 1], 0, UINT32_MAX, path, &p->quorum[a])) != KP_OK) goto cleanup;
     }
     if ((st = check(p->id, view, p->n, p->quorum)) != KP_OK) goto cleanup;
+    /* sign is optional: a policy that names it makes every signature need that many approvals */
+    if (kp_json_get(&j, q, "sign") >= 0) {
+        if ((st = kp_json_need_uint(&j, q, "sign", 0, UINT32_MAX, "quorum.sign", &p->sign_quorum)) != KP_OK) goto cleanup;
+        if (p->sign_quorum < 1 || p->sign_quorum > p->n) {
+            st = kp_fail(KP_ERR_POLICY, "the quorum for sign is %u of %zu operators; it must be 1 to %zu", p->sign_quorum,
+                         p->n, p->n);
+            goto cleanup;
+        }
+    }
     *out = p;
     p = NULL;
 cleanup:
@@ -198,6 +208,7 @@ const char *kp_policy_operator(const kp_policy *p, size_t i, uint8_t pk[32])
 
 unsigned kp_policy_quorum(const kp_policy *p, kp_action a)
 {
+    if (a == KP_ACTION_SIGN) return p->sign_quorum;
     return (a >= KP_ACTION_IMPORT && a <= KP_ACTION_ARCHIVE) ? p->quorum[a - 1] : 0;
 }
 

@@ -233,7 +233,7 @@ QUORUM_OK = {"import": 1, "export": 1, "archive": 1}
 
 @pytest.mark.parametrize("case", [
     "m_over_n", "m_zero", "m_negative", "m_not_number", "duplicate_file", "same_key",
-    "unknown_action", "missing_archive", "missing_import", "no_operators", "missing_id",
+    "unknown_action", "sign_quorum", "missing_archive", "missing_import", "no_operators", "missing_id",
 ])
 def test_policy_new_refusals(ops, kp, alice_twin, case):
     a, b = ops["alice"], ops["bob"]
@@ -246,6 +246,8 @@ def test_policy_new_refusals(ops, kp, alice_twin, case):
         "same_key": (["--operator", a.path, "--operator", alice_twin] + policy_args([], QUORUM_OK), R.EXIT_INPUT,
                      ["same key"]),
         "unknown_action": (policy_args([a], {**QUORUM_OK, "delete": 1}), R.EXIT_USAGE, ["delete"]),
+        # the optional sign quorum is not written by policy new (and must not overrun its table)
+        "sign_quorum": (policy_args([a], {**QUORUM_OK, "sign": 1}), R.EXIT_USAGE, ["sign", "by hand"]),
         "missing_archive": (policy_args([a], {"import": 1, "export": 1}), R.EXIT_USAGE, ["archive"]),
         "missing_import": (policy_args([a], {"export": 1, "archive": 1}), R.EXIT_USAGE, ["import"]),
         "no_operators": (policy_args([], QUORUM_OK), R.EXIT_USAGE, ["--operator"]),

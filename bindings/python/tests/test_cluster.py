@@ -151,3 +151,45 @@ def test_no_answer_is_an_os_error() -> None:
     assert isinstance(ei.value, OSError) and ei.value.code == 61
     with pytest.raises(keyport.MisuseError):
         c.import_key(b"{}", b"{}")  # a user action needs a credential
+
+
+def test_sign_in_the_cluster(cluster: tuple[keyport.ClusterClient, Daemon],
+                             team: tuple[list[keyport.Operator], keyport.Policy, bytes]) -> None:
+    """Threshold FROST signatures, verified with PyNaCl (Ed25519) and coincurve (BIP-340)."""
+    import coincurve
+    import nacl.signing
+
+    client, _d = cluster
+    keys = {}
+    for protocol, curve in (("FROST", "ed25519"), ("FROST_BITCOIN", "secp256k1"), ("CGGMP21", "secp256k1")):
+        body = keyport.import_prepare(client.signers(), keyport.random_key(curve), protocol=protocol)
+        keys[protocol] = client.import_key(body, _bundle(team, "import", body))
+    msg = b"signed by the binding"
+    s = client.sign(keys["FROST"]["id"], message=msg)
+    sig = bytes.fromhex(s["signature"]["encoded"][2:])
+    nacl.signing.VerifyKey(bytes.fromhex(keys["FROST"]["publicKey"])).verify(msg, sig)
+    h = os.urandom(32)
+    b = client.sign(keys["FROST_BITCOIN"]["id"], hash=h)
+    xonly = coincurve.PublicKeyXOnly(bytes.fromhex(keys["FROST_BITCOIN"]["publicKey"])[1:])
+    assert xonly.verify(bytes.fromhex(b["signature"]["encoded"][2:]), h)
+    assert [x["id"] for x in client.signatures(keys["FROST_BITCOIN"]["id"])] == [b["id"]]
+    with pytest.raises(keyport.ApiError) as ei:
+        client.sign(keys["CGGMP21"]["id"], hash=h)
+    assert ei.value.status == 501 and "not implemented" in ei.value.detail
+    with pytest.raises(ValueError):
+        client.sign(keys["FROST"]["id"], message=msg, hash=h)
+    client.archive_key(keys["FROST"]["id"], _bundle(team, "archive", b"{}", keys["FROST"]["id"]))
+    with pytest.raises(keyport.ApiError) as ei:
+        client.sign(keys["FROST"]["id"], message=msg)
+    assert ei.value.status == 409
+
+
+def test_sign_action_is_known() -> None:
+    """Approvals for signatures (a policy may name sign) are made with Action.SIGN."""
+    op = keyport.Operator.new("dora", b"pw", keyport.Kdf.INTERACTIVE)[0]
+    doc = keyport.policy_write("p-sign", [op], {"import": 1, "export": 1, "archive": 1})
+    policy = keyport.Policy.parse(doc)
+    bundle = keyport.approve(op, policy, keyport.Action.SIGN, b"{}", key_id="key-1")
+    assert b'"action":"sign"' in bundle
+    with pytest.raises(ValueError):
+        keyport.policy_write("p-sign", [op], {"import": 1, "export": 1, "archive": 1, "sign": 1})

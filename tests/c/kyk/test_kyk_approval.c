@@ -298,7 +298,7 @@ Test(kyk_approval, sign_refusals)
         {KP_ACTION_EXPORT, 1, -1, TTL, KP_ERR_FORMAT, "a negative time"},
         {KP_ACTION_EXPORT, 1, MAXT, 1, KP_ERR_FORMAT, "expires after 2^32-1"},
         {(kp_action)0, 1, KYK_NOW, TTL, KP_ERR_FORMAT, "action 0"},
-        {(kp_action)4, 1, KYK_NOW, TTL, KP_ERR_FORMAT, "action 4"},
+        {(kp_action)5, 1, KYK_NOW, TTL, KP_ERR_FORMAT, "action 5 (4 is sign)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const char *key = cases[i].key == 0 ? NULL : cases[i].key == 1 ? KEY : cases[i].key == 2 ? "" : k257;

@@ -407,3 +407,33 @@ Test(kyk_policy, parse_refuses_bad_members)
     refuse("", KP_ERR_EMPTY, "an empty document");
     refuse("{", KP_ERR_JSON, "not JSON");
 }
+
+/* ------------------------------------------------------------ the optional sign action */
+
+Test(kyk_policy, sign_is_optional_and_checked)
+{
+    members();
+    char *ops = ops3(NULL, NULL);
+    kp_policy *p = NULL;
+    char *t = doc("1", "\"p\"", ops, Q, "");
+    KPT_ST(kp_policy_parse(&p, t, strlen(t)), KP_OK);
+    cr_assert_eq(kp_policy_quorum(p, KP_ACTION_SIGN), 0, "a policy without sign asks no approvals for it");
+    kp_policy_free(p);
+    free(t);
+    t = doc("1", "\"p\"", ops, "{\"import\":3,\"export\":2,\"archive\":1,\"sign\":2}", "");
+    KPT_ST(kp_policy_parse(&p, t, strlen(t)), KP_OK);
+    cr_assert_eq(kp_policy_quorum(p, KP_ACTION_SIGN), 2);
+    cr_assert_eq(kp_policy_quorum(p, KP_ACTION_EXPORT), 2);
+    kp_policy_free(p);
+    free(t);
+    refuse_doc("1", "\"p\"", ops, "{\"import\":1,\"export\":1,\"archive\":1,\"sign\":0}", "", KP_ERR_POLICY, "sign 0");
+    refuse_doc("1", "\"p\"", ops, "{\"import\":1,\"export\":1,\"archive\":1,\"sign\":4}", "", KP_ERR_POLICY,
+               "sign 4 of 3");
+    refuse_doc("1", "\"p\"", ops, "{\"import\":1,\"export\":1,\"archive\":1,\"sign\":\"2\"}", "", KP_ERR_FORMAT,
+               "sign \"2\"");
+    free(ops);
+    kp_action a;
+    KPT_ST(kp_action_from_name(&a, "sign"), KP_OK);
+    cr_assert_eq(a, KP_ACTION_SIGN);
+    cr_assert_str_eq(kp_action_name(KP_ACTION_SIGN), "sign");
+}

@@ -86,6 +86,7 @@ class Action(enum.StrEnum):
     IMPORT = "import"
     EXPORT = "export"
     ARCHIVE = "archive"
+    SIGN = "sign"  # optional: only a policy that names it asks approvals for signatures
 
 
 SCHEMES: Final[tuple[tuple[Protocol, Curve], ...]] = (

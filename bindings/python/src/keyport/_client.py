@@ -84,6 +84,30 @@ class ClusterClient:
         """POST /keys (distributed key generation); the key object."""
         return self._json("POST", "/keys", body, user_action=True, approvals=approvals)
 
+    def sign(self, key_id: str, *, message: Body | None = None, hash: Body | None = None) -> dict[str, Any]:
+        """POST /keys/{keyId}/signatures (server/API.md "Signing"): threshold FROST in the cluster,
+        signed with a user action. message: the bytes a FROST ed25519 key signs; hash: the 32 bytes
+        a FROST_BITCOIN key signs (BIP-340). One of the two. The signature object; its
+        signature["encoded"] is "0x" and the hex of the 64-byte signature. ECDSA keys: ApiError 501;
+        archived keys: ApiError 409."""
+        if (message is None) == (hash is None):
+            raise ValueError("sign: give message= (FROST ed25519 keys) or hash= (FROST_BITCOIN keys), not both")
+        data = message if message is not None else hash
+        assert data is not None
+        raw = data.encode() if isinstance(data, str) else bytes(data)
+        if hash is not None and len(raw) != 32:
+            raise ValueError(f"sign: hash must be 32 bytes, not {len(raw)}")
+        body = {"kind": "Message", "message": "0x" + raw.hex()} if message is not None else \
+            {"kind": "Hash", "hash": "0x" + raw.hex()}
+        return self._json("POST", f"/keys/{quote(key_id, safe='')}/signatures",
+                          json.dumps(body, separators=(",", ":")), user_action=True)
+
+    def signatures(self, key_id: str) -> list[dict[str, Any]]:
+        """GET /keys/{keyId}/signatures: the key's signature objects, oldest first."""
+        items = self._json("GET", f"/keys/{quote(key_id, safe='')}/signatures")["items"]
+        assert isinstance(items, list)
+        return items
+
     def keys(self) -> list[dict[str, Any]]:
         items = self._json("GET", "/keys")["items"]
         assert isinstance(items, list)

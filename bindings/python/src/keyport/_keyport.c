@@ -1645,6 +1645,13 @@ static PyObject *policy_write_cls(PyObject *cls, PyObject *args)
             Py_DECREF(seq);
             return NULL;
         }
+        if (a > KP_ACTION_COUNT) {
+            /* sign is optional and not written by kp_policy_write: it has no place in q */
+            PyErr_SetString(PyExc_ValueError, "policy_write: the quorum names import, export and archive; an "
+                                              "optional sign quorum is added to the policy document by hand");
+            Py_DECREF(seq);
+            return NULL;
+        }
         long qv = PyLong_AsLong(val);
         if (qv == -1 && PyErr_Occurred()) {
             Py_DECREF(seq);
