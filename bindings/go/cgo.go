@@ -3,7 +3,6 @@
 package keyport
 
 /*
-#cgo pkg-config: keyport
 #include <stdlib.h>
 #include <string.h>
 #include "keyport.h"
