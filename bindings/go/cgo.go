@@ -5,60 +5,7 @@ package keyport
 /*
 #include <stdlib.h>
 #include <string.h>
-#include "keyport.h"
-#include "keyport_keyfmt.h"
-
-// The status and detail of one call, captured in the same C call on the same thread: the
-// detail is per thread in libkeyport and a goroutine may move between threads between cgo calls.
-typedef struct gokp_outcome {
-    kp_status st;
-    char detail[1024];
-} gokp_outcome;
-
-static void gokp_capture(gokp_outcome *o, kp_status st)
-{
-    o->st = st;
-    o->detail[0] = 0;
-    if (st != KP_OK) {
-        const char *d = kp_error_detail();
-        size_t n = strlen(d);
-        if (n >= sizeof o->detail) n = sizeof o->detail - 1;
-        memcpy(o->detail, d, n);
-        o->detail[n] = 0;
-    }
-}
-
-// Misuse must not abort the Go process: the call returns KP_ERR_MISUSE and Go panics after it.
-static void gokp_on_illegal(const char *msg, void *data) { (void)msg; (void)data; }
-
-static kp_ctx *gokp_ctx;
-
-static void gokp_init(gokp_outcome *o)
-{
-    kp_status st = kp_ctx_new(&gokp_ctx);
-    if (st == KP_OK) kp_ctx_set_illegal_callback(gokp_ctx, gokp_on_illegal, NULL);
-    gokp_capture(o, st);
-}
-
-#define GOKP_STATUS_ROW(name, num, text) {num, #name, text},
-typedef struct gokp_status_row { int num; const char *name; const char *text; } gokp_status_row;
-static const gokp_status_row gokp_status_rows[] = { KP_STATUS_TABLE(GOKP_STATUS_ROW) };
-static size_t gokp_status_count(void) { return sizeof gokp_status_rows / sizeof gokp_status_rows[0]; }
-static gokp_status_row gokp_status_at(size_t i) { return gokp_status_rows[i]; }
-
-// Reads a key into secure memory (scalar: 32 bytes from kp_secure_alloc).
-static void gokp_key_parse(gokp_outcome *o, kp_curve *curve, uint8_t *scalar, int fmt, int want,
-                           const char *path, const uint8_t *pass, size_t passlen,
-                           const uint8_t *in, size_t len)
-{
-    kp_key_params p = { (kp_curve)want, path, (const char *)pass, passlen };
-    gokp_capture(o, kp_key_parse(gokp_ctx, curve, scalar, (kp_key_format)fmt, &p, in, len));
-}
-
-static void gokp_public_key(gokp_outcome *o, uint8_t *pub, size_t *pub_len, int curve, const uint8_t *secret)
-{
-    gokp_capture(o, kp_public_key(gokp_ctx, pub, pub_len, (kp_curve)curve, secret));
-}
+#include "keyport_go.h"
 */
 import "C"
 
@@ -153,3 +100,47 @@ func publicKey(op string, c Curve, secret unsafe.Pointer) ([]byte, error) {
 
 const maxInputBytes = C.KP_MAX_INPUT_BYTES
 const scalarBytes = C.KP_SCALAR_BYTES
+
+// cstring gives C a NUL-terminated copy of s (nil for ""), freed by the returned function.
+func cstring(s string) (*C.char, func()) {
+	if s == "" {
+		return nil, func() {}
+	}
+	p := C.CString(s)
+	return p, func() { C.free(unsafe.Pointer(p)) }
+}
+
+// takeBuf copies a (non-secure) kp_buf's bytes into Go memory and releases the buffer.
+func takeBuf(b *C.kp_buf) []byte {
+	out := C.GoBytes(unsafe.Pointer(b.data), C.int(b.len))
+	C.kp_buf_release(b)
+	return out
+}
+
+func newBuf() C.kp_buf {
+	var b C.kp_buf
+	C.kp_buf_init(&b, 0)
+	return b
+}
+
+// joined lays byte strings one after another for a C call, with their lengths.
+func joined(parts [][]byte) ([]byte, []C.size_t) {
+	var all []byte
+	lens := make([]C.size_t, len(parts))
+	for i, p := range parts {
+		all = append(all, p...)
+		lens[i] = C.size_t(len(p))
+	}
+	if len(all) == 0 {
+		all = []byte{0}
+	}
+	return all, lens
+}
+
+const (
+	encryptionKeyBytes = 33
+	contextFileBytes   = C.KP_CONTEXT_FILE_BYTES
+	maxSigners         = C.KP_MAX_SIGNERS
+	pubkeyMaxBytes     = C.KP_PUBKEY_MAX_BYTES
+	digestBytes        = C.KP_PUBLIC_SHARES_DIGEST_BYTES
+)

@@ -51,8 +51,16 @@ type SecretKey struct {
 	mu      sync.Mutex
 	p       unsafe.Pointer // kp_secure_alloc'd, 32 bytes; nil once closed
 	curve   Curve
+	proto   Protocol        // a recovered key's protocol, else 0
+	report  *RecoveryReport // a recovered key's signer table, else nil
 	cleanup runtime.Cleanup
 }
+
+// Protocol is a recovered key's protocol (0 for a key that was not recovered).
+func (k *SecretKey) Protocol() Protocol { return k.proto }
+
+// Report is a recovered key's signer table (nil for a key that was not recovered).
+func (k *SecretKey) Report() *RecoveryReport { return k.report }
 
 func newSecretKey() *SecretKey {
 	k := &SecretKey{p: secureAlloc(scalarBytes)}

@@ -1,0 +1,181 @@
+// keyport_go.c: the C side of the Go binding (cgo compiles it with the package).
+#include <stdlib.h>
+#include <string.h>
+#include "keyport_go.h"
+
+// The status and detail of one call, captured in the same C call on the same thread: the
+// detail is per thread in libkeyport and a goroutine may move between threads between cgo calls.
+
+static void gokp_capture(gokp_outcome *o, kp_status st)
+{
+    o->st = st;
+    o->detail[0] = 0;
+    if (st != KP_OK) {
+        const char *d = kp_error_detail();
+        size_t n = strlen(d);
+        if (n >= sizeof o->detail) n = sizeof o->detail - 1;
+        memcpy(o->detail, d, n);
+        o->detail[n] = 0;
+    }
+}
+
+// Misuse must not abort the Go process: the call returns KP_ERR_MISUSE and Go panics after it.
+static void gokp_on_illegal(const char *msg, void *data) { (void)msg; (void)data; }
+
+kp_ctx *gokp_ctx;
+
+void gokp_init(gokp_outcome *o)
+{
+    kp_status st = kp_ctx_new(&gokp_ctx);
+    if (st == KP_OK) kp_ctx_set_illegal_callback(gokp_ctx, gokp_on_illegal, NULL);
+    gokp_capture(o, st);
+}
+
+#define GOKP_STATUS_ROW(name, num, text) {num, #name, text},
+static const gokp_status_row gokp_status_rows[] = { KP_STATUS_TABLE(GOKP_STATUS_ROW) };
+size_t gokp_status_count(void) { return sizeof gokp_status_rows / sizeof gokp_status_rows[0]; }
+gokp_status_row gokp_status_at(size_t i) { return gokp_status_rows[i]; }
+
+// Reads a key into secure memory (scalar: 32 bytes from kp_secure_alloc).
+void gokp_key_parse(gokp_outcome *o, kp_curve *curve, uint8_t *scalar, int fmt, int want,
+                           const char *path, const uint8_t *pass, size_t passlen,
+                           const uint8_t *in, size_t len)
+{
+    kp_key_params p = { (kp_curve)want, path, (const char *)pass, passlen };
+    gokp_capture(o, kp_key_parse(gokp_ctx, curve, scalar, (kp_key_format)fmt, &p, in, len));
+}
+
+void gokp_public_key(gokp_outcome *o, uint8_t *pub, size_t *pub_len, int curve, const uint8_t *secret)
+{
+    gokp_capture(o, kp_public_key(gokp_ctx, pub, pub_len, (kp_curve)curve, secret));
+}
+
+// ---- export contexts, recovery, import preparation and the signer side (export.go, import.go)
+
+void gokp_encryption_keypair(gokp_outcome *o, uint8_t *secret, uint8_t *ek)
+{
+    gokp_capture(o, kp_encryption_keypair(gokp_ctx, secret, ek));
+}
+
+void gokp_encryption_key_from_secret(gokp_outcome *o, uint8_t *ek, const uint8_t *secret)
+{
+    gokp_capture(o, kp_encryption_key_from_secret(gokp_ctx, ek, secret));
+}
+
+void gokp_context_seal(gokp_outcome *o, uint8_t *file, const uint8_t *secret, const uint8_t *pass,
+                              size_t passlen, int strength)
+{
+    gokp_capture(o, kp_context_seal(gokp_ctx, file, secret, (const char *)pass, passlen, (kp_kdf_strength)strength));
+}
+
+void gokp_context_open(gokp_outcome *o, uint8_t *secret, const uint8_t *file, size_t len,
+                              const uint8_t *pass, size_t passlen)
+{
+    gokp_capture(o, kp_context_open(gokp_ctx, secret, file, len, (const char *)pass, passlen));
+}
+
+// schemes: n (protocol, curve) pairs; n == 0 writes the default list.
+void gokp_export_request(gokp_outcome *o, kp_buf *out, const uint8_t *ek, const int *schemes, size_t n, int del)
+{
+    if (n == 0) {
+        gokp_capture(o, kp_export_request_write(out, ek, del));
+        return;
+    }
+    kp_scheme sc[KP_MAX_SCHEMES];
+    if (n > KP_MAX_SCHEMES) n = KP_MAX_SCHEMES + 1; // refused below with the library's message
+    for (size_t i = 0; i < n && i < KP_MAX_SCHEMES; i++) {
+        sc[i].protocol = (kp_protocol)schemes[2 * i];
+        sc[i].curve = (kp_curve)schemes[2 * i + 1];
+    }
+    gokp_capture(o, kp_export_request_write_schemes(out, ek, sc, n, del));
+}
+
+void gokp_export_recover(gokp_outcome *o, kp_export_result **res, const uint8_t *secret,
+                                const uint8_t *doc, size_t len)
+{
+    gokp_capture(o, kp_export_recover(gokp_ctx, res, secret, (const char *)doc, len));
+}
+
+// Whether one share's envelope opens with a context secret (the table of a failed recovery).
+int gokp_opens(const uint8_t *secret, const uint8_t *ct, size_t len)
+{
+    if (len <= KP_ENVELOPE_OVERHEAD || len >= KP_MAX_INPUT_BYTES) return 0;
+    uint8_t *m = kp_secure_alloc(len - KP_ENVELOPE_OVERHEAD);
+    if (m == NULL) return 0;
+    int ok = kp_envelope_open(gokp_ctx, m, secret, ct, len) == KP_OK;
+    kp_secure_free(m);
+    return ok;
+}
+
+void gokp_signers_parse(gokp_outcome *o, kp_signers **out, const uint8_t *doc, size_t len, const char *cluster)
+{
+    gokp_capture(o, kp_signers_parse(gokp_ctx, out, (const char *)doc, len, cluster));
+}
+
+// ids: the signerIds one after another, idlens their lengths; eks: n × 33 bytes. n <= KP_MAX_SIGNERS.
+void gokp_signers_write(gokp_outcome *o, kp_buf *out, const char *cluster, const uint8_t *ids,
+                               const size_t *idlens, const uint8_t *eks, size_t n)
+{
+    kp_signer_info info[KP_MAX_SIGNERS];
+    size_t off = 0;
+    for (size_t i = 0; i < n; i++) {
+        info[i].signer_id = ids + off;
+        info[i].signer_id_len = idlens[i];
+        off += idlens[i];
+        memcpy(info[i].encryption_key, eks + 33 * i, 33);
+    }
+    gokp_capture(o, kp_signers_write(out, cluster, info, n));
+}
+
+void gokp_import_prepare(gokp_outcome *o, kp_buf *out, const kp_signers *signers, int curve, int protocol,
+                                unsigned t, const char *name, const uint8_t *secret)
+{
+    gokp_capture(o, kp_import_prepare(gokp_ctx, out, signers, (kp_curve)curve, (kp_protocol)protocol, t, name, secret));
+}
+
+void gokp_import_request_parse(gokp_outcome *o, kp_import_request **out, const uint8_t *doc, size_t len)
+{
+    gokp_capture(o, kp_import_request_parse(out, (const char *)doc, len));
+}
+
+void gokp_import_open_share(gokp_outcome *o, uint8_t *share, uint8_t *pub, size_t *publen, uint8_t *digest,
+                                   const uint8_t *secret, int curve, unsigned index, unsigned n, unsigned t,
+                                   const uint8_t *ct, size_t len)
+{
+    gokp_capture(o, kp_import_open_share_digest(gokp_ctx, share, pub, publen, digest, secret, (kp_curve)curve,
+                                                index, n, t, ct, len));
+}
+
+void gokp_export_seal_share(gokp_outcome *o, kp_buf *out, const uint8_t *ek, int curve,
+                                   const uint8_t *index, const uint8_t *share)
+{
+    gokp_capture(o, kp_export_seal_share(gokp_ctx, out, ek, (kp_curve)curve, index, share));
+}
+
+// ids and cts: one after another, with their lengths. n <= KP_MAX_SIGNERS.
+void gokp_export_response_write(gokp_outcome *o, kp_buf *out, int curve, int protocol, const uint8_t *pub,
+                                       size_t publen, unsigned t, const uint8_t *ids, const size_t *idlens,
+                                       const uint8_t *cts, const size_t *ctlens, size_t n)
+{
+    kp_signer_share sh[KP_MAX_SIGNERS];
+    size_t io = 0, co = 0;
+    for (size_t i = 0; i < n; i++) {
+        sh[i].signer_id = ids + io;
+        sh[i].signer_id_len = idlens[i];
+        sh[i].ciphertext = cts + co;
+        sh[i].ciphertext_len = ctlens[i];
+        io += idlens[i];
+        co += ctlens[i];
+    }
+    gokp_capture(o, kp_export_response_write(out, (kp_curve)curve, (kp_protocol)protocol, pub, publen, t, sh, n));
+}
+
+void gokp_scalar_random(gokp_outcome *o, uint8_t *scalar, int curve)
+{
+    gokp_capture(o, kp_scalar_random(scalar, (kp_curve)curve));
+}
+
+void gokp_scalar_check(gokp_outcome *o, int curve, const uint8_t *scalar)
+{
+    gokp_capture(o, kp_scalar_check((kp_curve)curve, scalar));
+}

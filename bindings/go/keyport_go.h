@@ -1,0 +1,52 @@
+// keyport_go.h: the C helpers of the Go binding (keyport_go.c). Each takes a gokp_outcome:
+// the status and the detail of the call, captured on the thread that made it.
+#ifndef KEYPORT_GO_H
+#define KEYPORT_GO_H
+#include "keyport.h"
+#include "keyport_keyfmt.h"
+
+typedef struct gokp_outcome {
+    kp_status st;
+    char detail[1024];
+} gokp_outcome;
+
+typedef struct gokp_status_row { int num; const char *name; const char *text; } gokp_status_row;
+
+extern kp_ctx *gokp_ctx;
+
+void gokp_init(gokp_outcome *o);
+size_t gokp_status_count(void);
+gokp_status_row gokp_status_at(size_t i);
+// Reads a key into secure memory (scalar: 32 bytes from kp_secure_alloc).
+void gokp_key_parse(gokp_outcome *o, kp_curve *curve, uint8_t *scalar, int fmt, int want,
+                           const char *path, const uint8_t *pass, size_t passlen,
+                           const uint8_t *in, size_t len);
+void gokp_public_key(gokp_outcome *o, uint8_t *pub, size_t *pub_len, int curve, const uint8_t *secret);
+void gokp_encryption_keypair(gokp_outcome *o, uint8_t *secret, uint8_t *ek);
+void gokp_encryption_key_from_secret(gokp_outcome *o, uint8_t *ek, const uint8_t *secret);
+void gokp_context_seal(gokp_outcome *o, uint8_t *file, const uint8_t *secret, const uint8_t *pass,
+                              size_t passlen, int strength);
+void gokp_context_open(gokp_outcome *o, uint8_t *secret, const uint8_t *file, size_t len,
+                              const uint8_t *pass, size_t passlen);
+void gokp_export_request(gokp_outcome *o, kp_buf *out, const uint8_t *ek, const int *schemes, size_t n, int del);
+void gokp_export_recover(gokp_outcome *o, kp_export_result **res, const uint8_t *secret,
+                                const uint8_t *doc, size_t len);
+int gokp_opens(const uint8_t *secret, const uint8_t *ct, size_t len);
+void gokp_signers_parse(gokp_outcome *o, kp_signers **out, const uint8_t *doc, size_t len, const char *cluster);
+void gokp_signers_write(gokp_outcome *o, kp_buf *out, const char *cluster, const uint8_t *ids,
+                               const size_t *idlens, const uint8_t *eks, size_t n);
+void gokp_import_prepare(gokp_outcome *o, kp_buf *out, const kp_signers *signers, int curve, int protocol,
+                                unsigned t, const char *name, const uint8_t *secret);
+void gokp_import_request_parse(gokp_outcome *o, kp_import_request **out, const uint8_t *doc, size_t len);
+void gokp_import_open_share(gokp_outcome *o, uint8_t *share, uint8_t *pub, size_t *publen, uint8_t *digest,
+                                   const uint8_t *secret, int curve, unsigned index, unsigned n, unsigned t,
+                                   const uint8_t *ct, size_t len);
+void gokp_export_seal_share(gokp_outcome *o, kp_buf *out, const uint8_t *ek, int curve,
+                                   const uint8_t *index, const uint8_t *share);
+void gokp_export_response_write(gokp_outcome *o, kp_buf *out, int curve, int protocol, const uint8_t *pub,
+                                       size_t publen, unsigned t, const uint8_t *ids, const size_t *idlens,
+                                       const uint8_t *cts, const size_t *ctlens, size_t n);
+void gokp_scalar_random(gokp_outcome *o, uint8_t *scalar, int curve);
+void gokp_scalar_check(gokp_outcome *o, int curve, const uint8_t *scalar);
+
+#endif
