@@ -9,7 +9,10 @@ package keyport
 */
 import "C"
 
-import "unsafe"
+import (
+	"sync"
+	"unsafe"
+)
 
 func init() {
 	var o C.gokp_outcome
@@ -81,7 +84,38 @@ func secureAlloc(n int) unsafe.Pointer {
 	return p
 }
 
-func secureFree(p unsafe.Pointer) { C.kp_secure_free(p) }
+// Secret slots: 32-byte scalars in pages from kp_secure_alloc (locked, guard pages around
+// each page), 128 to a page. A slot is wiped with kp_memzero when it is given back, so a page
+// holds nothing but live keys; pages are kept for reuse. One kp_secure_alloc (an mmap, an
+// mprotect and an mlock) per key would cost about as much as a tenth of a recovery.
+const slotPage = 4096
+
+var slots struct {
+	sync.Mutex
+	free []unsafe.Pointer
+}
+
+func secretSlot() unsafe.Pointer {
+	slots.Lock()
+	defer slots.Unlock()
+	if len(slots.free) == 0 {
+		page := secureAlloc(slotPage)
+		for off := slotPage - scalarBytes; off >= 0; off -= scalarBytes {
+			slots.free = append(slots.free, unsafe.Add(page, off))
+		}
+	}
+	p := slots.free[len(slots.free)-1]
+	slots.free = slots.free[:len(slots.free)-1]
+	return p
+}
+
+// wipeSlot wipes a slot and gives it back.
+func wipeSlot(p unsafe.Pointer) {
+	C.kp_memzero(p, scalarBytes)
+	slots.Lock()
+	slots.free = append(slots.free, p)
+	slots.Unlock()
+}
 
 func copyOut(dst []byte, p unsafe.Pointer, n int) {
 	C.memcpy(unsafe.Pointer(&dst[0]), p, C.size_t(n))
@@ -144,3 +178,10 @@ const (
 	pubkeyMaxBytes     = C.KP_PUBKEY_MAX_BYTES
 	digestBytes        = C.KP_PUBLIC_SHARES_DIGEST_BYTES
 )
+
+// testMisuse calls libkeyport against its contract (for the tests): it panics.
+func testMisuse() {
+	var o C.gokp_outcome
+	C.gokp_test_misuse(&o)
+	result("misuse test", &o)
+}

@@ -143,10 +143,10 @@ func TestImportThenExportRoundTrip(t *testing.T) {
 			t.Fatalf("%v: recovered another key", c)
 		}
 		r := got.Report()
-		if r == nil || len(r.Signers) != 5 || len(r.Culprits) != 0 || !r.Unique || r.MinSigners != 3 {
+		if r == nil || len(r.Signers()) != 5 || len(r.Culprits) != 0 || !r.Unique || r.MinSigners != 3 {
 			t.Fatalf("%v: report %+v", c, r)
 		}
-		for _, s := range r.Signers {
+		for _, s := range r.Signers() {
 			if s.State != "good" {
 				t.Fatalf("%v: %+v", c, s)
 			}
@@ -182,7 +182,7 @@ func TestRecoveryNamesTheTamperedSigner(t *testing.T) {
 	defer got.Close()
 	r := got.Report()
 	id2 := base64.StdEncoding.EncodeToString(sk.ids[1])
-	if len(r.Culprits) != 1 || r.Culprits[0].SignerID != id2 || r.Signers[1].State != "bad" || r.Signers[0].State != "good" {
+	if len(r.Culprits) != 1 || r.Culprits[0].SignerID != id2 || r.Signers()[1].State != "bad" || r.Signers()[0].State != "good" {
 		t.Fatalf("report %+v", r)
 	}
 }

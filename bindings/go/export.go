@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
 	"unsafe"
 )
 
@@ -172,12 +173,41 @@ type SignerState struct {
 // RecoveryReport is the signer table of a recovery: each signer's state, the culprits, the
 // groups of signers keyport cannot tell apart, and a sentence on what could not be resolved.
 type RecoveryReport struct {
-	Signers    []SignerState
 	Culprits   []Culprit
 	Unresolved [][]string
 	Note       string
 	Unique     bool
 	MinSigners int
+
+	once    sync.Once // the table is made from the response on the first Signers call
+	doc     []byte
+	grouped map[string]bool
+	bad     map[string]Culprit
+	signers []SignerState
+}
+
+// Signers is the table: each signer of the response once, in its order, "good", "bad" (a
+// culprit, with its code and reason) or "unresolved".
+func (r *RecoveryReport) Signers() []SignerState {
+	r.once.Do(func() {
+		seen := map[string]bool{}
+		for _, s := range sharesOf(r.doc) {
+			if seen[s.id] {
+				continue
+			}
+			seen[s.id] = true
+			switch cu, isBad := r.bad[s.id]; {
+			case isBad:
+				r.signers = append(r.signers, SignerState{s.id, "bad", cu.Code, cu.Reason})
+			case r.grouped[s.id] || !r.Unique:
+				r.signers = append(r.signers, SignerState{SignerID: s.id, State: "unresolved"})
+			default:
+				r.signers = append(r.signers, SignerState{SignerID: s.id, State: "good"})
+			}
+		}
+		r.doc = nil
+	})
+	return r.signers
 }
 
 // RecoveryError is a recovery that failed (ErrNotEnough, ErrWrongContext): the *Error and the
@@ -296,21 +326,9 @@ func reportOf(res *C.kp_export_result, response []byte) *RecoveryReport {
 		}
 		r.Unresolved = append(r.Unresolved, group)
 	}
-	seen := map[string]bool{}
-	for _, s := range sharesOf(response) {
-		if seen[s.id] {
-			continue
-		}
-		seen[s.id] = true
-		switch cu, isBad := bad[s.id]; {
-		case isBad:
-			r.Signers = append(r.Signers, SignerState{s.id, "bad", cu.Code, cu.Reason})
-		case grouped[s.id] || !r.Unique:
-			r.Signers = append(r.Signers, SignerState{SignerID: s.id, State: "unresolved"})
-		default:
-			r.Signers = append(r.Signers, SignerState{SignerID: s.id, State: "good"})
-		}
-	}
+	r.doc = append([]byte(nil), response...)
+	r.grouped = grouped
+	r.bad = bad
 	return r
 }
 

@@ -179,3 +179,11 @@ void gokp_scalar_check(gokp_outcome *o, int curve, const uint8_t *scalar)
 {
     gokp_capture(o, kp_scalar_check((kp_curve)curve, scalar));
 }
+
+// A test hook: a call against libkeyport's contract (NULL output), which must come back as
+// KP_ERR_MISUSE with the library's message instead of aborting the process.
+void gokp_test_misuse(gokp_outcome *o)
+{
+    uint8_t s[32] = {1};
+    gokp_capture(o, kp_public_key(gokp_ctx, NULL, NULL, KP_CURVE_SECP256K1, s));
+}

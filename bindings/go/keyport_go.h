@@ -48,5 +48,6 @@ void gokp_export_response_write(gokp_outcome *o, kp_buf *out, int curve, int pro
                                        const uint8_t *cts, const size_t *ctlens, size_t n);
 void gokp_scalar_random(gokp_outcome *o, uint8_t *scalar, int curve);
 void gokp_scalar_check(gokp_outcome *o, int curve, const uint8_t *scalar);
+void gokp_test_misuse(gokp_outcome *o);
 
 #endif

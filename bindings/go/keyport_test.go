@@ -8,9 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+	"unsafe"
 )
 
 func TestEveryStatusHasCode(t *testing.T) {
@@ -194,3 +197,48 @@ func TestConcurrentDetailsBelongToTheirCall(t *testing.T) {
 }
 
 const abandonAbout = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about"
+
+func TestMisusePanicsWithTheLibrarysMessage(t *testing.T) {
+	defer func() {
+		r := recover()
+		msg := fmt.Sprint(r)
+		if r == nil || !strings.Contains(msg, "misuse") || strings.HasSuffix(msg, ": ") {
+			t.Fatalf("panic %q", msg)
+		}
+		t.Log(msg)
+	}()
+	testMisuse()
+}
+
+func TestCloseWipesTheSecret(t *testing.T) {
+	k, err := ParseKey(FormatHex, []byte(strings.Repeat("5a", 32)), &ParseKeyOptions{Curve: Secp256k1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := unsafe.Slice((*byte)(k.p), 32)
+	if mem[0] != 0x5a || mem[31] != 0x5a {
+		t.Fatalf("the key is not in its slot: %x", mem)
+	}
+	k.Close()
+	if !bytes.Equal(mem, make([]byte, 32)) {
+		t.Fatalf("Close left %x", mem)
+	}
+}
+
+func TestCleanupWipesAnUnclosedKey(t *testing.T) {
+	var mem []byte
+	func() {
+		k, err := ParseKey(FormatHex, []byte(strings.Repeat("a5", 32)), &ParseKeyOptions{Curve: Secp256k1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mem = unsafe.Slice((*byte)(k.p), 32)
+	}()
+	for i := 0; i < 50 && mem[0] == 0xa5; i++ {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !bytes.Equal(mem, make([]byte, 32)) {
+		t.Fatalf("an unreachable key was not wiped: %x", mem)
+	}
+}

