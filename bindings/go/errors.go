@@ -77,3 +77,4 @@ func (e *Error) Is(target error) bool {
 
 // Unwrap gives the Code.
 func (e *Error) Unwrap() error { return e.Code }
+

@@ -2,6 +2,7 @@ package keyport
 
 /*
 #include <stdlib.h>
+#include <string.h>
 #include "keyport_go.h"
 */
 import "C"
@@ -85,6 +86,25 @@ func OpenExportContext(file, passphrase []byte) (*ExportContext, error) {
 		c.Close()
 		return nil, err
 	}
+	C.gokp_encryption_key_from_secret(&o, (*C.uint8_t)(unsafe.Pointer(&c.ek[0])), (*C.uint8_t)(c.secret.p))
+	if err := result(op, &o); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// ExportContextFromKey makes an export context whose secret is a copy of key's scalar (e.g. a
+// decryption key kept elsewhere).
+func ExportContextFromKey(key *SecretKey) (*ExportContext, error) {
+	const op = "export context from key"
+	c := &ExportContext{secret: newSecretKey()}
+	c.secret.curve = Secp256k1
+	key.mu.Lock()
+	C.memcpy(c.secret.p, key.use(op), scalarBytes)
+	key.mu.Unlock()
+	runtime.KeepAlive(key)
+	var o C.gokp_outcome
 	C.gokp_encryption_key_from_secret(&o, (*C.uint8_t)(unsafe.Pointer(&c.ek[0])), (*C.uint8_t)(c.secret.p))
 	if err := result(op, &o); err != nil {
 		c.Close()

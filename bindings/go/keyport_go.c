@@ -187,3 +187,39 @@ void gokp_test_misuse(gokp_outcome *o)
     uint8_t s[32] = {1};
     gokp_capture(o, kp_public_key(gokp_ctx, NULL, NULL, KP_CURVE_SECP256K1, s));
 }
+
+// ---- key formats and addresses (formats.go)
+
+void gokp_key_public(gokp_outcome *o, kp_curve *curve, uint8_t *pub, size_t *publen, int fmt, int want,
+                     const char *path, const uint8_t *pass, size_t passlen, const uint8_t *in, size_t len)
+{
+    kp_key_params p = { (kp_curve)want, path, (const char *)pass, passlen };
+    gokp_capture(o, kp_key_public(gokp_ctx, curve, pub, publen, (kp_key_format)fmt, &p, in, len));
+}
+
+void gokp_key_write(gokp_outcome *o, kp_buf *out, int fmt, int curve, const uint8_t *scalar,
+                    const uint8_t *pass, size_t passlen, int strength)
+{
+    gokp_capture(o, kp_key_write(gokp_ctx, out, (kp_key_format)fmt, (kp_curve)curve, scalar,
+                                 (const char *)pass, passlen, (kp_kdf_strength)strength));
+}
+
+void gokp_key_write_check(gokp_outcome *o, int fmt, int curve)
+{
+    gokp_capture(o, kp_key_write_check((kp_key_format)fmt, (kp_curve)curve));
+}
+
+void gokp_addresses(gokp_outcome *o, kp_address *out, size_t *n, int curve, int protocol, const uint8_t *pub, size_t len)
+{
+    gokp_capture(o, kp_addresses(gokp_ctx, out, n, (kp_curve)curve, protocol, pub, len));
+}
+
+void gokp_encryption_key_decode(gokp_outcome *o, uint8_t *ek, const uint8_t *text, size_t len)
+{
+    gokp_capture(o, kp_encryption_key_decode(gokp_ctx, ek, (const char *)text, len));
+}
+
+void gokp_encryption_key_encode(gokp_outcome *o, char *out, const uint8_t *ek)
+{
+    gokp_capture(o, kp_encryption_key_encode(out, ek));
+}

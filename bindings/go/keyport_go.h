@@ -49,5 +49,13 @@ void gokp_export_response_write(gokp_outcome *o, kp_buf *out, int curve, int pro
 void gokp_scalar_random(gokp_outcome *o, uint8_t *scalar, int curve);
 void gokp_scalar_check(gokp_outcome *o, int curve, const uint8_t *scalar);
 void gokp_test_misuse(gokp_outcome *o);
+void gokp_key_public(gokp_outcome *o, kp_curve *curve, uint8_t *pub, size_t *publen, int fmt, int want,
+                     const char *path, const uint8_t *pass, size_t passlen, const uint8_t *in, size_t len);
+void gokp_key_write(gokp_outcome *o, kp_buf *out, int fmt, int curve, const uint8_t *scalar,
+                    const uint8_t *pass, size_t passlen, int strength);
+void gokp_key_write_check(gokp_outcome *o, int fmt, int curve);
+void gokp_addresses(gokp_outcome *o, kp_address *out, size_t *n, int curve, int protocol, const uint8_t *pub, size_t len);
+void gokp_encryption_key_decode(gokp_outcome *o, uint8_t *ek, const uint8_t *text, size_t len);
+void gokp_encryption_key_encode(gokp_outcome *o, char *out, const uint8_t *ek);
 
 #endif
