@@ -77,4 +77,3 @@ func (e *Error) Is(target error) bool {
 
 // Unwrap gives the Code.
 func (e *Error) Unwrap() error { return e.Code }
-
