@@ -144,6 +144,12 @@ func cstring(s string) (*C.char, func()) {
 	return p, func() { C.free(unsafe.Pointer(p)) }
 }
 
+// cstringAlways is cstring for a required string: "" is passed as "" (the library judges it).
+func cstringAlways(s string) (*C.char, func()) {
+	p := C.CString(s)
+	return p, func() { C.free(unsafe.Pointer(p)) }
+}
+
 // takeBuf copies a (non-secure) kp_buf's bytes into Go memory and releases the buffer.
 func takeBuf(b *C.kp_buf) []byte {
 	out := C.GoBytes(unsafe.Pointer(b.data), C.int(b.len))

@@ -10,7 +10,6 @@ import "C"
 import (
 	"fmt"
 	"runtime"
-	"sync"
 	"unsafe"
 )
 
@@ -69,11 +68,7 @@ type Signer struct {
 }
 
 // Signers is a parsed GET /signers response, kept by libkeyport in sorted order.
-type Signers struct {
-	mu      sync.Mutex
-	s       *C.kp_signers
-	cleanup runtime.Cleanup
-}
+type Signers struct{ h *handle }
 
 // ParseSigners parses a GET /signers response; clusterID selects a cluster ("" when the
 // response holds exactly one).
@@ -91,44 +86,29 @@ func ParseSigners(doc []byte, clusterID string) (*Signers, error) {
 	if err := result(op, &o); err != nil {
 		return nil, err
 	}
-	out := &Signers{s: s}
-	out.cleanup = runtime.AddCleanup(out, func(s *C.kp_signers) { C.kp_signers_free(s) }, s)
+	out := &Signers{}
+	out.h = newHandle(out, unsafe.Pointer(s), func(p unsafe.Pointer) { C.kp_signers_free((*C.kp_signers)(p)) }, "signer list")
 	return out, nil
 }
 
 // List is the signers in sorted order.
 func (s *Signers) List() []Signer {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := int(C.kp_signers_count(s.live()))
-	out := make([]Signer, n)
-	for i := range out {
-		ek := make([]byte, encryptionKeyBytes)
-		id := C.kp_signers_get(s.s, C.size_t(i), (*C.uint8_t)(unsafe.Pointer(&ek[0])))
-		out[i] = Signer{C.GoString(id), ek}
-	}
+	var out []Signer
+	s.h.with(func(h unsafe.Pointer) {
+		p := (*C.kp_signers)(h)
+		n := int(C.kp_signers_count(p))
+		for i := 0; i < n; i++ {
+			ek := make([]byte, encryptionKeyBytes)
+			id := C.kp_signers_get(p, C.size_t(i), (*C.uint8_t)(unsafe.Pointer(&ek[0])))
+			out = append(out, Signer{C.GoString(id), ek})
+		}
+	})
 	runtime.KeepAlive(s)
 	return out
 }
 
-func (s *Signers) live() *C.kp_signers {
-	if s.s == nil {
-		panic("keyport: the signers were closed: they can no longer be used")
-	}
-	return s.s
-}
-
 // Close frees the list. It may be called more than once.
-func (s *Signers) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.s != nil {
-		s.cleanup.Stop()
-		C.kp_signers_free(s.s)
-		s.s = nil
-	}
-	return nil
-}
+func (s *Signers) Close() error { s.h.close(); return nil }
 
 // WriteSigners writes a GET /signers response for one cluster (the cluster side); signerIds
 // are the raw bytes written as base64.
@@ -192,11 +172,11 @@ func PrepareImport(signers *Signers, key *SecretKey, opt *ImportOptions) ([]byte
 	defer free()
 	b := newBuf()
 	var o C.gokp_outcome
-	signers.mu.Lock()
-	key.mu.Lock()
-	C.gokp_import_prepare(&o, &b, signers.live(), C.int(key.curve), C.int(io.Protocol), C.uint(io.MinSigners), name, (*C.uint8_t)(key.use(op)))
-	key.mu.Unlock()
-	signers.mu.Unlock()
+	signers.h.with(func(sp unsafe.Pointer) {
+		key.mu.Lock()
+		C.gokp_import_prepare(&o, &b, (*C.kp_signers)(sp), C.int(key.curve), C.int(io.Protocol), C.uint(io.MinSigners), name, (*C.uint8_t)(key.use(op)))
+		key.mu.Unlock()
+	})
 	runtime.KeepAlive(key)
 	runtime.KeepAlive(signers)
 	out := takeBuf(&b)

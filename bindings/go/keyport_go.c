@@ -223,3 +223,84 @@ void gokp_encryption_key_encode(gokp_outcome *o, char *out, const uint8_t *ek)
 {
     gokp_capture(o, kp_encryption_key_encode(out, ek));
 }
+
+// ---- operators, policies, approvals, credentials (operator.go)
+
+void gokp_operator_new(gokp_outcome *o, kp_operator **out, kp_buf *file, const char *name,
+                       const uint8_t *pass, size_t passlen, int strength)
+{
+    gokp_capture(o, kp_operator_new(gokp_ctx, out, file, name, (const char *)pass, passlen, (kp_kdf_strength)strength));
+}
+
+void gokp_operator_parse(gokp_outcome *o, kp_operator **out, const uint8_t *doc, size_t len)
+{
+    gokp_capture(o, kp_operator_parse(out, (const char *)doc, len));
+}
+
+void gokp_operator_unlock(gokp_outcome *o, kp_operator *op, const uint8_t *pass, size_t passlen)
+{
+    gokp_capture(o, kp_operator_unlock(gokp_ctx, op, (const char *)pass, passlen));
+}
+
+// names: n NUL-terminated names one after another; pks: n × 32 bytes; quorum: import, export, archive.
+void gokp_policy_write(gokp_outcome *o, kp_buf *out, const char *id, const char *names, const uint8_t *pks,
+                       size_t n, const unsigned *quorum)
+{
+    kp_policy_member m[KP_MAX_SIGNERS];
+    if (n > KP_MAX_SIGNERS) n = KP_MAX_SIGNERS;
+    for (size_t i = 0; i < n; i++) {
+        m[i].name = names;
+        names += strlen(names) + 1;
+        memcpy(m[i].public_key, pks + 32 * i, 32);
+    }
+    gokp_capture(o, kp_policy_write(out, id, m, n, quorum));
+}
+
+void gokp_policy_parse(gokp_outcome *o, kp_policy **out, const uint8_t *doc, size_t len)
+{
+    gokp_capture(o, kp_policy_parse(out, (const char *)doc, len));
+}
+
+void gokp_action_from_name(gokp_outcome *o, int *action, const char *name)
+{
+    kp_action a = 0;
+    gokp_capture(o, kp_action_from_name(&a, name));
+    *action = (int)a;
+}
+
+void gokp_approval_sign(gokp_outcome *o, kp_buf *out, const uint8_t *bundle, size_t bundlelen, const kp_operator *op,
+                        const kp_policy *policy, int action, const char *key_id, const uint8_t *request,
+                        size_t reqlen, int64_t now, int64_t ttl)
+{
+    gokp_capture(o, kp_approval_sign(gokp_ctx, out, (const char *)bundle, bundlelen, op, policy, (kp_action)action,
+                                     key_id, request, reqlen, now, ttl));
+}
+
+void gokp_approvals_verify(gokp_outcome *o, kp_approval_report **out, const kp_policy *policy, int action,
+                           const char *key_id, const uint8_t *request, size_t reqlen, const uint8_t *bundle,
+                           size_t bundlelen, int64_t now)
+{
+    gokp_capture(o, kp_approvals_verify(gokp_ctx, out, policy, (kp_action)action, key_id, request, reqlen,
+                                        (const char *)bundle, bundlelen, now, NULL));
+}
+
+void gokp_credential_new(gokp_outcome *o, kp_buf *file, int alg, const char *id)
+{
+    gokp_capture(o, kp_credential_new(file, (kp_cred_alg)alg, id));
+}
+
+void gokp_credential_parse(gokp_outcome *o, kp_credential **out, const uint8_t *doc, size_t len)
+{
+    gokp_capture(o, kp_credential_parse(out, (const char *)doc, len));
+}
+
+void gokp_credential_sign(gokp_outcome *o, kp_buf *sig, const kp_credential *c, const uint8_t *msg, size_t len)
+{
+    gokp_capture(o, kp_credential_sign(c, sig, msg, len));
+}
+
+void gokp_credential_verify(gokp_outcome *o, int alg, const char *pub, const uint8_t *msg, size_t len,
+                            const uint8_t *sig, size_t siglen)
+{
+    gokp_capture(o, kp_credential_verify((kp_cred_alg)alg, pub, msg, len, sig, siglen));
+}

@@ -58,4 +58,24 @@ void gokp_addresses(gokp_outcome *o, kp_address *out, size_t *n, int curve, int 
 void gokp_encryption_key_decode(gokp_outcome *o, uint8_t *ek, const uint8_t *text, size_t len);
 void gokp_encryption_key_encode(gokp_outcome *o, char *out, const uint8_t *ek);
 
+void gokp_operator_new(gokp_outcome *o, kp_operator **out, kp_buf *file, const char *name,
+                       const uint8_t *pass, size_t passlen, int strength);
+void gokp_operator_parse(gokp_outcome *o, kp_operator **out, const uint8_t *doc, size_t len);
+void gokp_operator_unlock(gokp_outcome *o, kp_operator *op, const uint8_t *pass, size_t passlen);
+void gokp_policy_write(gokp_outcome *o, kp_buf *out, const char *id, const char *names, const uint8_t *pks,
+                       size_t n, const unsigned *quorum);
+void gokp_policy_parse(gokp_outcome *o, kp_policy **out, const uint8_t *doc, size_t len);
+void gokp_action_from_name(gokp_outcome *o, int *action, const char *name);
+void gokp_approval_sign(gokp_outcome *o, kp_buf *out, const uint8_t *bundle, size_t bundlelen, const kp_operator *op,
+                        const kp_policy *policy, int action, const char *key_id, const uint8_t *request,
+                        size_t reqlen, int64_t now, int64_t ttl);
+void gokp_approvals_verify(gokp_outcome *o, kp_approval_report **out, const kp_policy *policy, int action,
+                           const char *key_id, const uint8_t *request, size_t reqlen, const uint8_t *bundle,
+                           size_t bundlelen, int64_t now);
+void gokp_credential_new(gokp_outcome *o, kp_buf *file, int alg, const char *id);
+void gokp_credential_parse(gokp_outcome *o, kp_credential **out, const uint8_t *doc, size_t len);
+void gokp_credential_sign(gokp_outcome *o, kp_buf *sig, const kp_credential *c, const uint8_t *msg, size_t len);
+void gokp_credential_verify(gokp_outcome *o, int alg, const char *pub, const uint8_t *msg, size_t len,
+                            const uint8_t *sig, size_t siglen);
+
 #endif
