@@ -304,3 +304,53 @@ void gokp_credential_verify(gokp_outcome *o, int alg, const char *pub, const uin
 {
     gokp_capture(o, kp_credential_verify((kp_cred_alg)alg, pub, msg, len, sig, siglen));
 }
+
+// ---- the audit log and the API client (audit.go, client.go)
+
+void gokp_audit_open(gokp_outcome *o, kp_audit_log **out, const char *path, const kp_operator *writer, int64_t now,
+                     char *torn)
+{
+    gokp_capture(o, kp_audit_open(gokp_ctx, out, path, writer, now, torn));
+}
+
+// actors: n NUL-terminated names one after another.
+void gokp_audit_append(gokp_outcome *o, kp_audit_log *log, int64_t now, const char *event, const char *key_id,
+                       const char *pub, const char *actors, size_t n, const char *details, char *head)
+{
+    const char *a[KP_MAX_SIGNERS];
+    if (n > KP_MAX_SIGNERS) n = KP_MAX_SIGNERS;
+    for (size_t i = 0; i < n; i++) {
+        a[i] = actors;
+        actors += strlen(actors) + 1;
+    }
+    gokp_capture(o, kp_audit_append(log, now, event, key_id, pub, a, n, details, head));
+}
+
+void gokp_audit_verify(gokp_outcome *o, kp_audit_report *r, const uint8_t *text, size_t len, const uint8_t *writer,
+                       const uint8_t *head)
+{
+    gokp_capture(o, kp_audit_verify(gokp_ctx, r, (const char *)text, len, writer, head));
+}
+
+static int gokp_entry_line(const kp_audit_entry *e, void *data)
+{
+    kp_buf *b = data;
+    return kp_buf_addstr(b, e->line) != KP_OK || kp_buf_add(b, "\n", 1) != KP_OK;
+}
+
+// The well-formed entries' lines, one a line, appended to out.
+void gokp_audit_entries(gokp_outcome *o, kp_buf *out, const uint8_t *text, size_t len)
+{
+    gokp_capture(o, kp_audit_entries((const char *)text, len, gokp_entry_line, out));
+}
+
+void gokp_client_new(gokp_outcome *o, kp_client **out, const char *url, const char *token)
+{
+    gokp_capture(o, kp_client_new(out, url, token));
+}
+
+void gokp_client_call(gokp_outcome *o, kp_client *c, kp_buf *resp, long *status, const char *method, const char *path,
+                      const uint8_t *body, size_t len, int user_action, const char *approvals)
+{
+    gokp_capture(o, kp_client_call(c, resp, status, method, path, body, len, user_action, approvals));
+}

@@ -78,4 +78,15 @@ void gokp_credential_sign(gokp_outcome *o, kp_buf *sig, const kp_credential *c, 
 void gokp_credential_verify(gokp_outcome *o, int alg, const char *pub, const uint8_t *msg, size_t len,
                             const uint8_t *sig, size_t siglen);
 
+void gokp_audit_open(gokp_outcome *o, kp_audit_log **out, const char *path, const kp_operator *writer, int64_t now,
+                     char *torn);
+void gokp_audit_append(gokp_outcome *o, kp_audit_log *log, int64_t now, const char *event, const char *key_id,
+                       const char *pub, const char *actors, size_t n, const char *details, char *head);
+void gokp_audit_verify(gokp_outcome *o, kp_audit_report *r, const uint8_t *text, size_t len, const uint8_t *writer,
+                       const uint8_t *head);
+void gokp_audit_entries(gokp_outcome *o, kp_buf *out, const uint8_t *text, size_t len);
+void gokp_client_new(gokp_outcome *o, kp_client **out, const char *url, const char *token);
+void gokp_client_call(gokp_outcome *o, kp_client *c, kp_buf *resp, long *status, const char *method, const char *path,
+                      const uint8_t *body, size_t len, int user_action, const char *approvals);
+
 #endif

@@ -6,7 +6,8 @@
 # last line "go-binding: N passed, M failed" (N and M count Go test cases from go test -json, plus
 # one per step); exits 1 if anything failed.
 #
-# Environment: GO, the go command (default: go on PATH, else /usr/local/go/bin/go; it must be at
+# Environment: KEYPORTD_BIN, the keyportd the cluster client tests start (default: the build's);
+# GO, the go command (default: go on PATH, else /usr/local/go/bin/go; it must be at
 # least the go.mod version); KEYPORT_BUILD, the meson build folder (default build/ at the
 # repository root; built here with ninja); GO_FUZZ_SECONDS (default 4 per target);
 # GO_BENCH=0 skips the benchmarks; GO_BENCH_CHECK=1 fails a benchmark over 1.1x C.
@@ -53,6 +54,8 @@ fi
 ninja -C "$BUILD" >"$WORK/ninja.log" 2>&1 || { cat "$WORK/ninja.log"; bad "building libkeyport"; finish; }
 export PKG_CONFIG_PATH=$BUILD/meson-uninstalled${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
 export LD_LIBRARY_PATH=$BUILD/libcore${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export KEYPORTD_BIN=${KEYPORTD_BIN:-$BUILD/server/keyportd}
+[ -x "$KEYPORTD_BIN" ] || bad "no keyportd at $KEYPORTD_BIN: the cluster client tests will fail"
 pkg-config --exists keyport || { bad "pkg-config finds no keyport in $BUILD/meson-uninstalled"; finish; }
 cd "$HERE" || finish
 
