@@ -174,7 +174,9 @@ func (c *Client) GenerateKey(ctx context.Context, body, approvals []byte) ([]byt
 }
 
 // Keys is GET /keys.
-func (c *Client) Keys(ctx context.Context) ([]byte, error) { return c.call(ctx, "GET", "/keys", nil, nil) }
+func (c *Client) Keys(ctx context.Context) ([]byte, error) {
+	return c.call(ctx, "GET", "/keys", nil, nil)
+}
 
 // Key is GET /keys/{keyID}.
 func (c *Client) Key(ctx context.Context, keyID string) ([]byte, error) {
