@@ -117,9 +117,7 @@ func VerifyAuditLog(text, writerKey, head []byte) (*AuditReport, error) {
 	var r C.kp_audit_report
 	var o C.gokp_outcome
 	tp, tl := cbytes(text)
-	wp, _ := cbytes(writerKey)
-	hp, _ := cbytes(head)
-	C.gokp_audit_verify(&o, &r, tp, tl, wp, hp)
+	C.gokp_audit_verify(&o, &r, tp, tl, optBytes(writerKey), optBytes(head))
 	if err := result(op, &o); err != nil && Code(o.st) != ErrLog {
 		return nil, err
 	}

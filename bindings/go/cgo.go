@@ -34,13 +34,25 @@ func result(op string, o *C.gokp_outcome) error {
 	return &Error{Op: op, Code: Code(o.st), Detail: detail}
 }
 
-// cbytes gives C a pointer to b for the duration of a call (cgo pins it); nil for empty.
+// cbytes gives C a pointer to b for the duration of a call (cgo pins it). Empty input is a
+// pointer to a C byte, never NULL: libkeyport refuses NULL inputs as misuse.
 func cbytes(b []byte) (*C.uint8_t, C.size_t) {
 	if len(b) == 0 {
-		return nil, 0
+		return emptyC, 0
 	}
 	return (*C.uint8_t)(unsafe.Pointer(&b[0])), C.size_t(len(b))
 }
+
+// optBytes is cbytes for an optional input: nil (absent) is NULL.
+func optBytes(b []byte) *C.uint8_t {
+	if b == nil {
+		return nil
+	}
+	p, _ := cbytes(b)
+	return p
+}
+
+var emptyC = (*C.uint8_t)(C.calloc(1, 1))
 
 // statusRows reads the status table compiled from keyport_status.h (KP_STATUS_TABLE).
 func statusRows() []statusRow {

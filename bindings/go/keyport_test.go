@@ -242,3 +242,24 @@ func TestCleanupWipesAnUnclosedKey(t *testing.T) {
 		t.Fatalf("an unreachable key was not wiped: %x", mem)
 	}
 }
+
+// Empty inputs are typed errors, never a NULL pointer that libkeyport takes for misuse (the
+// fuzz run found DecodeEncryptionKey("") panicking).
+func TestEmptyInputsAreErrorsNotMisuse(t *testing.T) {
+	checks := map[string]func() error{
+		"ParseKey":            func() error { _, err := ParseKey(FormatHex, nil, &ParseKeyOptions{Curve: Ed25519}); return err },
+		"DecodeEncryptionKey": func() error { _, err := DecodeEncryptionKey(""); return err },
+		"ParseSigners":        func() error { _, err := ParseSigners(nil, ""); return err },
+		"ParseImportRequest":  func() error { _, err := ParseImportRequest([]byte{}); return err },
+		"ParseOperator":       func() error { _, err := ParseOperator(nil); return err },
+		"ParsePolicy":         func() error { _, err := ParsePolicy(nil); return err },
+		"ParseCredential":     func() error { _, err := ParseCredential(nil); return err },
+		"OpenExportContext":   func() error { _, err := OpenExportContext(nil, nil); return err },
+	}
+	for name, fn := range checks {
+		var e *Error
+		if err := fn(); !errors.As(err, &e) || e.Code == ErrMisuse {
+			t.Errorf("%s of nothing: %v", name, err)
+		}
+	}
+}

@@ -9,7 +9,7 @@
 # Environment: KEYPORTD_BIN, the keyportd the cluster client tests start (default: the build's);
 # GO, the go command (default: go on PATH, else /usr/local/go/bin/go; it must be at
 # least the go.mod version); KEYPORT_BUILD, the meson build folder (default build/ at the
-# repository root; built here with ninja); GO_FUZZ_SECONDS (default 4 per target);
+# repository root; built here with ninja); GO_FUZZ_SECONDS (default 3 per target);
 # GO_BENCH=0 skips the benchmarks; GO_BENCH_CHECK=1 fails a benchmark over 1.1x C.
 # Cost: about 2 minutes on 2 cores, most of it compiling with -race and cgocheck2.
 set -uo pipefail
@@ -17,7 +17,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 BUILD=${KEYPORT_BUILD:-$ROOT/build}
 WORK=$BUILD/go-binding
-FUZZ_SECONDS=${GO_FUZZ_SECONDS:-4}
+FUZZ_SECONDS=${GO_FUZZ_SECONDS:-3}
 passed=0
 failed=0
 ok() { passed=$((passed + 1)); echo "go-binding: ok: $*"; }
