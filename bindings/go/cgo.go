@@ -1,5 +1,13 @@
-// Package keyport is a Go binding over libkeyport: key formats, public keys and the library's
-// typed errors, with secrets kept in libkeyport's secure memory behind handles.
+// Package keyport is a Go binding over libkeyport, for services that move private keys into and
+// out of threshold (MPC) signing clusters: export contexts and robust recovery with the signer
+// table, import preparation from every key format, the signer side, operators, policies,
+// approvals, the audit log, key formats and addresses, and the cluster client (a
+// context.Context on every network call).
+//
+// Errors are *Error values with the operation, a Code (one per status of libkeyport's table,
+// usable with errors.Is) and the detail of the call itself. Secrets stay in libkeyport's secure
+// memory behind handles whose Close wipes them; a cleanup wipes a handle dropped unclosed.
+// Build with -tags keyport_static to link libkeyport.a instead of libkeyport.so.
 package keyport
 
 /*
