@@ -75,7 +75,7 @@ func statusRows() []statusRow {
 
 func parseKey(op string, format KeyFormat, want Curve, path string, passphrase []byte, in []byte) (*SecretKey, error) {
 	if len(in) > maxInputBytes {
-		return nil, &Error{Op: op, Code: ErrTooLarge, Detail: "the key's text is larger than 1 MiB"}
+		return nil, tooLarge(op, "the key's text")
 	}
 	k := newSecretKey()
 	var o C.gokp_outcome

@@ -82,7 +82,7 @@ func (c *Client) Do(ctx context.Context, method, path string, body []byte, opt *
 		co = *opt
 	}
 	if len(body) > maxInputBytes {
-		return 0, nil, &Error{Op: op, Code: ErrTooLarge, Detail: "the request body is larger than 1 MiB"}
+		return 0, nil, tooLarge(op, "the request body")
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, nil, err

@@ -106,6 +106,21 @@ func (sk *storedKey) exportKey(t testing.TB, ek []byte, tamper func(i int, ct []
 	return resp
 }
 
+// importedKey is a random key on curve c imported 3-of-5 into a fresh local cluster.
+func importedKey(t testing.TB, c Curve) (*localCluster, *SecretKey, *storedKey) {
+	t.Helper()
+	lc := newLocalCluster(t, 5)
+	key, err := RandomKey(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := PrepareImport(lc.signers, key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lc, key, lc.importKey(t, body)
+}
+
 func scalarOf(t testing.TB, k *SecretKey) []byte {
 	t.Helper()
 	b := make([]byte, 32)
@@ -158,11 +173,8 @@ func TestImportThenExportRoundTrip(t *testing.T) {
 }
 
 func TestRecoveryNamesTheTamperedSigner(t *testing.T) {
-	lc := newLocalCluster(t, 5)
-	key, _ := RandomKey(Secp256k1)
+	_, key, sk := importedKey(t, Secp256k1)
 	defer key.Close()
-	body, _ := PrepareImport(lc.signers, key, nil)
-	sk := lc.importKey(t, body)
 	ctx, _ := NewExportContext()
 	defer ctx.Close()
 	// signer 2 seals a wrong share (another key's share) under the right envelope
@@ -188,11 +200,8 @@ func TestRecoveryNamesTheTamperedSigner(t *testing.T) {
 }
 
 func TestRecoveryErrorCarriesTheSignerTable(t *testing.T) {
-	lc := newLocalCluster(t, 5)
-	key, _ := RandomKey(Ed25519)
+	_, key, sk := importedKey(t, Ed25519)
 	defer key.Close()
-	body, _ := PrepareImport(lc.signers, key, nil)
-	sk := lc.importKey(t, body)
 	ctx, _ := NewExportContext()
 	defer ctx.Close()
 	other, _ := NewExportContext()
@@ -284,11 +293,8 @@ func TestExportRequestSchemes(t *testing.T) {
 
 // Many goroutines recover at once; each failure's detail names its own context's fingerprint.
 func TestConcurrentRecoveriesKeepTheirDetails(t *testing.T) {
-	lc := newLocalCluster(t, 5)
-	key, _ := RandomKey(Secp256k1)
+	_, key, sk := importedKey(t, Secp256k1)
 	defer key.Close()
-	body, _ := PrepareImport(lc.signers, key, nil)
-	sk := lc.importKey(t, body)
 	want := scalarOf(t, key)
 	foreign, _ := NewExportContext()
 	defer foreign.Close()

@@ -74,7 +74,7 @@ func NewExportContext() (*ExportContext, error) {
 func OpenExportContext(file, passphrase []byte) (*ExportContext, error) {
 	const op = "open export context"
 	if len(file) > maxInputBytes || len(passphrase) > maxInputBytes {
-		return nil, &Error{Op: op, Code: ErrTooLarge, Detail: "the context file or passphrase is larger than 1 MiB"}
+		return nil, tooLarge(op, "the context file or passphrase")
 	}
 	c := &ExportContext{secret: newSecretKey()}
 	c.secret.curve = Secp256k1
@@ -123,7 +123,7 @@ func (c *ExportContext) Fingerprint() string { return EncryptionKeyFingerprint(c
 func (c *ExportContext) Seal(passphrase []byte, kdf KDF) ([]byte, error) {
 	const op = "seal export context"
 	if len(passphrase) > maxInputBytes {
-		return nil, &Error{Op: op, Code: ErrTooLarge, Detail: "the passphrase is larger than 1 MiB"}
+		return nil, tooLarge(op, "the passphrase")
 	}
 	if kdf == 0 {
 		kdf = KDFModerate
@@ -248,7 +248,7 @@ func (e *RecoveryError) Unwrap() error { return e.Err }
 func (c *ExportContext) Recover(response []byte) (*SecretKey, error) {
 	const op = "recover"
 	if len(response) > maxInputBytes {
-		return nil, &Error{Op: op, Code: ErrTooLarge, Detail: "the export response is larger than 1 MiB"}
+		return nil, tooLarge(op, "the export response")
 	}
 	var o C.gokp_outcome
 	var res *C.kp_export_result

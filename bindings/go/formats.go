@@ -73,7 +73,7 @@ func ParsePublicKey(format KeyFormat, text []byte, opt *ParseKeyOptions) (Curve,
 		po = *opt
 	}
 	if len(text) > maxInputBytes || len(po.Passphrase) > maxInputBytes {
-		return 0, nil, &Error{Op: op, Code: ErrTooLarge, Detail: "the key's text or passphrase is larger than 1 MiB"}
+		return 0, nil, tooLarge(op, "the key's text or passphrase")
 	}
 	path, free := cstring(po.Path)
 	defer free()
@@ -102,7 +102,7 @@ func CheckWritable(format KeyFormat, c Curve) error {
 func (k *SecretKey) WriteKey(format KeyFormat, passphrase []byte, kdf KDF) ([]byte, error) {
 	const op = "write key"
 	if len(passphrase) > maxInputBytes {
-		return nil, &Error{Op: op, Code: ErrTooLarge, Detail: "the passphrase is larger than 1 MiB"}
+		return nil, tooLarge(op, "the passphrase")
 	}
 	if kdf == 0 {
 		kdf = KDFModerate
@@ -171,7 +171,7 @@ func EncodeEncryptionKey(ek []byte) (string, error) {
 func DecodeEncryptionKey(text string) ([]byte, error) {
 	const op = "decode encryption key"
 	if len(text) > maxInputBytes {
-		return nil, &Error{Op: op, Code: ErrTooLarge, Detail: "the encryption key's text is larger than 1 MiB"}
+		return nil, tooLarge(op, "the encryption key's text")
 	}
 	ek := make([]byte, encryptionKeyBytes)
 	b := []byte(text)

@@ -75,7 +75,7 @@ type Signers struct{ h *handle }
 func ParseSigners(doc []byte, clusterID string) (*Signers, error) {
 	const op = "parse signers"
 	if len(doc) > maxInputBytes {
-		return nil, &Error{Op: op, Code: ErrTooLarge, Detail: "the signers document is larger than 1 MiB"}
+		return nil, tooLarge(op, "the signers document")
 	}
 	cid, free := cstring(clusterID)
 	defer free()
@@ -206,7 +206,7 @@ type ImportRequest struct {
 func ParseImportRequest(body []byte) (*ImportRequest, error) {
 	const op = "parse import request"
 	if len(body) > maxInputBytes {
-		return nil, &Error{Op: op, Code: ErrTooLarge, Detail: "the import request is larger than 1 MiB"}
+		return nil, tooLarge(op, "the import request")
 	}
 	var o C.gokp_outcome
 	var r *C.kp_import_request
@@ -245,7 +245,7 @@ type OpenedShare struct {
 func OpenImportShare(signerSecret *SecretKey, c Curve, index, n, t int, ciphertext []byte) (*OpenedShare, error) {
 	const op = "open import share"
 	if len(ciphertext) > maxInputBytes {
-		return nil, &Error{Op: op, Code: ErrTooLarge, Detail: "the ciphertext is larger than 1 MiB"}
+		return nil, tooLarge(op, "the ciphertext")
 	}
 	if index < 1 || n < 1 || t < 1 || index > maxSigners || n > maxSigners || t > maxSigners {
 		return nil, &Error{Op: op, Code: ErrThreshold, Detail: fmt.Sprintf("index %d, n %d, t %d: each must be in 1..%d", index, n, t, maxSigners)}

@@ -35,7 +35,7 @@ func (op *Operator) ptr(fn func(p *C.kp_operator)) {
 func NewOperator(name string, passphrase []byte, kdf KDF) (*Operator, []byte, error) {
 	const op = "new operator"
 	if len(passphrase) > maxInputBytes {
-		return nil, nil, &Error{Op: op, Code: ErrTooLarge, Detail: "the passphrase is larger than 1 MiB"}
+		return nil, nil, tooLarge(op, "the passphrase")
 	}
 	if kdf == 0 {
 		kdf = KDFModerate
@@ -58,7 +58,7 @@ func NewOperator(name string, passphrase []byte, kdf KDF) (*Operator, []byte, er
 func ParseOperator(file []byte) (*Operator, error) {
 	const op = "parse operator"
 	if len(file) > maxInputBytes {
-		return nil, &Error{Op: op, Code: ErrTooLarge, Detail: "the operator file is larger than 1 MiB"}
+		return nil, tooLarge(op, "the operator file")
 	}
 	var p *C.kp_operator
 	var o C.gokp_outcome
@@ -73,7 +73,7 @@ func ParseOperator(file []byte) (*Operator, error) {
 // Unlock opens the sealed secret (ErrDecrypt: a wrong passphrase or an altered file).
 func (op *Operator) Unlock(passphrase []byte) error {
 	if len(passphrase) > maxInputBytes {
-		return &Error{Op: "unlock operator", Code: ErrTooLarge, Detail: "the passphrase is larger than 1 MiB"}
+		return tooLarge("unlock operator", "the passphrase")
 	}
 	var o C.gokp_outcome
 	pp, pl := cbytes(passphrase)
@@ -198,7 +198,7 @@ func WritePolicy(id string, members []PolicyMember, quorum map[Action]int) ([]by
 func ParsePolicy(doc []byte) (*Policy, error) {
 	const op = "parse policy"
 	if len(doc) > maxInputBytes {
-		return nil, &Error{Op: op, Code: ErrTooLarge, Detail: "the policy is larger than 1 MiB"}
+		return nil, tooLarge(op, "the policy")
 	}
 	var p *C.kp_policy
 	var o C.gokp_outcome
@@ -266,7 +266,7 @@ func SignApproval(operator *Operator, policy *Policy, action Action, request []b
 		ao = *opt
 	}
 	if len(request) > maxInputBytes || len(ao.Bundle) > maxInputBytes {
-		return nil, &Error{Op: op, Code: ErrTooLarge, Detail: "the request or bundle is larger than 1 MiB"}
+		return nil, tooLarge(op, "the request or bundle")
 	}
 	if ao.TTL == 0 {
 		ao.TTL = 10 * time.Minute
@@ -310,7 +310,7 @@ type ApprovalReport struct {
 func VerifyApprovals(policy *Policy, action Action, request, bundle []byte, keyID string, now time.Time) (*ApprovalReport, error) {
 	const op = "verify approvals"
 	if len(request) > maxInputBytes || len(bundle) > maxInputBytes {
-		return nil, &Error{Op: op, Code: ErrTooLarge, Detail: "the request or bundle is larger than 1 MiB"}
+		return nil, tooLarge(op, "the request or bundle")
 	}
 	kid, free := cstring(keyID)
 	defer free()
@@ -388,7 +388,7 @@ func NewCredentialFile(credID string, alg CredentialAlgorithm) ([]byte, error) {
 func ParseCredential(file []byte) (*Credential, error) {
 	const op = "parse credential"
 	if len(file) > maxInputBytes {
-		return nil, &Error{Op: op, Code: ErrTooLarge, Detail: "the credential file is larger than 1 MiB"}
+		return nil, tooLarge(op, "the credential file")
 	}
 	var p *C.kp_credential
 	var o C.gokp_outcome
@@ -431,7 +431,7 @@ func (c *Credential) PublicKey() []byte {
 // Sign signs a message (Ed25519, or DER ECDSA over SHA-256 for P-256).
 func (c *Credential) Sign(msg []byte) ([]byte, error) {
 	if len(msg) > maxInputBytes {
-		return nil, &Error{Op: "credential sign", Code: ErrTooLarge, Detail: "the message is larger than 1 MiB"}
+		return nil, tooLarge("credential sign", "the message")
 	}
 	b := newBuf()
 	var o C.gokp_outcome

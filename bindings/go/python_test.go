@@ -96,14 +96,6 @@ func TestAgainstThePythonBindingsOutput(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for pos, sh := range req.Shares {
-			sk := hexKey(t, Secp256k1, e.SignerSecrets[sh.SignerID])
-			opened, err := OpenImportShare(sk, req.Curve, pos+1, len(req.Shares), req.MinSigners, sh.Ciphertext)
-			sk.Close()
-			if err != nil || hex.EncodeToString(opened.PublicKey) != e.PublicKey {
-				t.Fatalf("%s: Python's import share %d: %v", e.Curve, pos+1, err)
-			}
-			opened.Share.Close()
-		}
+		openEveryShare(t, e.Curve+": Python's import request", req, e.SignerSecrets, e.PublicKey)
 	}
 }

@@ -111,20 +111,7 @@ func TestDfnsTrustedDealerImportVectors(t *testing.T) {
 		if req.Curve != curveByName[e.Curve] || req.Protocol.String() != e.Protocol || req.MinSigners != e.MinSigners {
 			t.Fatalf("%s: %+v", e.ID, req)
 		}
-		var digest []byte
-		for pos, sh := range req.Shares {
-			sk := hexKey(t, Secp256k1, e.SignerSecrets[sh.SignerID])
-			opened, err := OpenImportShare(sk, req.Curve, pos+1, len(req.Shares), req.MinSigners, sh.Ciphertext)
-			sk.Close()
-			if err != nil {
-				t.Fatalf("%s signer %d: %v", e.ID, pos+1, err)
-			}
-			if hex.EncodeToString(opened.PublicKey) != e.PublicKey || (digest != nil && !bytes.Equal(digest, opened.Digest)) {
-				t.Fatalf("%s signer %d: group key %x", e.ID, pos+1, opened.PublicKey)
-			}
-			digest = opened.Digest
-			opened.Share.Close()
-		}
+		openEveryShare(t, e.ID, req, e.SignerSecrets, e.PublicKey)
 		// and the binding's own preparation for the same signers and key opens the same way
 		signers, err := ParseSigners(e.Signers, "")
 		if err != nil {
@@ -138,15 +125,27 @@ func TestDfnsTrustedDealerImportVectors(t *testing.T) {
 			t.Fatalf("%s: %v", e.ID, err)
 		}
 		mine, _ := ParseImportRequest(body)
-		for pos, sh := range mine.Shares {
-			sk := hexKey(t, Secp256k1, e.SignerSecrets[sh.SignerID])
-			opened, err := OpenImportShare(sk, mine.Curve, pos+1, len(mine.Shares), mine.MinSigners, sh.Ciphertext)
-			sk.Close()
-			if err != nil || hex.EncodeToString(opened.PublicKey) != e.PublicKey {
-				t.Fatalf("%s: the binding's request, signer %d: %v", e.ID, pos+1, err)
-			}
-			opened.Share.Close()
+		openEveryShare(t, e.ID+": the binding's request", mine, e.SignerSecrets, e.PublicKey)
+	}
+}
+
+// openEveryShare opens each share of an import request with its signer's secret (hex, by
+// signerId) and checks the group key each signer gets.
+func openEveryShare(t *testing.T, label string, req *ImportRequest, secrets map[string]string, wantPub string) {
+	t.Helper()
+	var digest []byte
+	for pos, sh := range req.Shares {
+		sk := hexKey(t, Secp256k1, secrets[sh.SignerID])
+		opened, err := OpenImportShare(sk, req.Curve, pos+1, len(req.Shares), req.MinSigners, sh.Ciphertext)
+		sk.Close()
+		if err != nil {
+			t.Fatalf("%s, signer %d: %v", label, pos+1, err)
 		}
+		if hex.EncodeToString(opened.PublicKey) != wantPub || (digest != nil && !bytes.Equal(digest, opened.Digest)) {
+			t.Fatalf("%s, signer %d: group key %x, want %s", label, pos+1, opened.PublicKey, wantPub)
+		}
+		digest = opened.Digest
+		opened.Share.Close()
 	}
 }
 
