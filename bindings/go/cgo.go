@@ -1,69 +1,26 @@
-// Package keyport is a Go binding over libkeyport: key formats, public keys and the library's
-// typed errors, with secrets kept in libkeyport's secure memory behind handles.
+// Package keyport is a Go binding over libkeyport, for services that move private keys into and
+// out of threshold (MPC) signing clusters: export contexts and robust recovery with the signer
+// table, import preparation from every key format, the signer side, operators, policies,
+// approvals, the audit log, key formats and addresses, and the cluster client (a
+// context.Context on every network call).
+//
+// Errors are *Error values with the operation, a Code (one per status of libkeyport's table,
+// usable with errors.Is) and the detail of the call itself. Secrets stay in libkeyport's secure
+// memory behind handles whose Close wipes them; a cleanup wipes a handle dropped unclosed.
+// Build with -tags keyport_static to link libkeyport.a instead of libkeyport.so.
 package keyport
 
 /*
-#cgo pkg-config: keyport
 #include <stdlib.h>
 #include <string.h>
-#include "keyport.h"
-#include "keyport_keyfmt.h"
-
-// The status and detail of one call, captured in the same C call on the same thread: the
-// detail is per thread in libkeyport and a goroutine may move between threads between cgo calls.
-typedef struct gokp_outcome {
-    kp_status st;
-    char detail[1024];
-} gokp_outcome;
-
-static void gokp_capture(gokp_outcome *o, kp_status st)
-{
-    o->st = st;
-    o->detail[0] = 0;
-    if (st != KP_OK) {
-        const char *d = kp_error_detail();
-        size_t n = strlen(d);
-        if (n >= sizeof o->detail) n = sizeof o->detail - 1;
-        memcpy(o->detail, d, n);
-        o->detail[n] = 0;
-    }
-}
-
-// Misuse must not abort the Go process: the call returns KP_ERR_MISUSE and Go panics after it.
-static void gokp_on_illegal(const char *msg, void *data) { (void)msg; (void)data; }
-
-static kp_ctx *gokp_ctx;
-
-static void gokp_init(gokp_outcome *o)
-{
-    kp_status st = kp_ctx_new(&gokp_ctx);
-    if (st == KP_OK) kp_ctx_set_illegal_callback(gokp_ctx, gokp_on_illegal, NULL);
-    gokp_capture(o, st);
-}
-
-#define GOKP_STATUS_ROW(name, num, text) {num, #name, text},
-typedef struct gokp_status_row { int num; const char *name; const char *text; } gokp_status_row;
-static const gokp_status_row gokp_status_rows[] = { KP_STATUS_TABLE(GOKP_STATUS_ROW) };
-static size_t gokp_status_count(void) { return sizeof gokp_status_rows / sizeof gokp_status_rows[0]; }
-static gokp_status_row gokp_status_at(size_t i) { return gokp_status_rows[i]; }
-
-// Reads a key into secure memory (scalar: 32 bytes from kp_secure_alloc).
-static void gokp_key_parse(gokp_outcome *o, kp_curve *curve, uint8_t *scalar, int fmt, int want,
-                           const char *path, const uint8_t *pass, size_t passlen,
-                           const uint8_t *in, size_t len)
-{
-    kp_key_params p = { (kp_curve)want, path, (const char *)pass, passlen };
-    gokp_capture(o, kp_key_parse(gokp_ctx, curve, scalar, (kp_key_format)fmt, &p, in, len));
-}
-
-static void gokp_public_key(gokp_outcome *o, uint8_t *pub, size_t *pub_len, int curve, const uint8_t *secret)
-{
-    gokp_capture(o, kp_public_key(gokp_ctx, pub, pub_len, (kp_curve)curve, secret));
-}
+#include "keyport_go.h"
 */
 import "C"
 
-import "unsafe"
+import (
+	"sync"
+	"unsafe"
+)
 
 func init() {
 	var o C.gokp_outcome
@@ -85,13 +42,25 @@ func result(op string, o *C.gokp_outcome) error {
 	return &Error{Op: op, Code: Code(o.st), Detail: detail}
 }
 
-// cbytes gives C a pointer to b for the duration of a call (cgo pins it); nil for empty.
+// cbytes gives C a pointer to b for the duration of a call (cgo pins it). Empty input is a
+// pointer to a C byte, never NULL: libkeyport refuses NULL inputs as misuse.
 func cbytes(b []byte) (*C.uint8_t, C.size_t) {
 	if len(b) == 0 {
-		return nil, 0
+		return emptyC, 0
 	}
 	return (*C.uint8_t)(unsafe.Pointer(&b[0])), C.size_t(len(b))
 }
+
+// optBytes is cbytes for an optional input: nil (absent) is NULL.
+func optBytes(b []byte) *C.uint8_t {
+	if b == nil {
+		return nil
+	}
+	p, _ := cbytes(b)
+	return p
+}
+
+var emptyC = (*C.uint8_t)(C.calloc(1, 1))
 
 // statusRows reads the status table compiled from keyport_status.h (KP_STATUS_TABLE).
 func statusRows() []statusRow {
@@ -106,7 +75,7 @@ func statusRows() []statusRow {
 
 func parseKey(op string, format KeyFormat, want Curve, path string, passphrase []byte, in []byte) (*SecretKey, error) {
 	if len(in) > maxInputBytes {
-		return nil, &Error{Op: op, Code: ErrTooLarge, Detail: "the key's text is larger than 1 MiB"}
+		return nil, tooLarge(op, "the key's text")
 	}
 	k := newSecretKey()
 	var o C.gokp_outcome
@@ -135,7 +104,38 @@ func secureAlloc(n int) unsafe.Pointer {
 	return p
 }
 
-func secureFree(p unsafe.Pointer) { C.kp_secure_free(p) }
+// Secret slots: 32-byte scalars in pages from kp_secure_alloc (locked, guard pages around
+// each page), 128 to a page. A slot is wiped with kp_memzero when it is given back, so a page
+// holds nothing but live keys; pages are kept for reuse. One kp_secure_alloc (an mmap, an
+// mprotect and an mlock) per key would cost about as much as a tenth of a recovery.
+const slotPage = 4096
+
+var slots struct {
+	sync.Mutex
+	free []unsafe.Pointer
+}
+
+func secretSlot() unsafe.Pointer {
+	slots.Lock()
+	defer slots.Unlock()
+	if len(slots.free) == 0 {
+		page := secureAlloc(slotPage)
+		for off := slotPage - scalarBytes; off >= 0; off -= scalarBytes {
+			slots.free = append(slots.free, unsafe.Add(page, off))
+		}
+	}
+	p := slots.free[len(slots.free)-1]
+	slots.free = slots.free[:len(slots.free)-1]
+	return p
+}
+
+// wipeSlot wipes a slot and gives it back.
+func wipeSlot(p unsafe.Pointer) {
+	C.kp_memzero(p, scalarBytes)
+	slots.Lock()
+	slots.free = append(slots.free, p)
+	slots.Unlock()
+}
 
 func copyOut(dst []byte, p unsafe.Pointer, n int) {
 	C.memcpy(unsafe.Pointer(&dst[0]), p, C.size_t(n))
@@ -154,3 +154,60 @@ func publicKey(op string, c Curve, secret unsafe.Pointer) ([]byte, error) {
 
 const maxInputBytes = C.KP_MAX_INPUT_BYTES
 const scalarBytes = C.KP_SCALAR_BYTES
+
+// cstring gives C a NUL-terminated copy of s (nil for ""), freed by the returned function.
+func cstring(s string) (*C.char, func()) {
+	if s == "" {
+		return nil, func() {}
+	}
+	p := C.CString(s)
+	return p, func() { C.free(unsafe.Pointer(p)) }
+}
+
+// cstringAlways is cstring for a required string: "" is passed as "" (the library judges it).
+func cstringAlways(s string) (*C.char, func()) {
+	p := C.CString(s)
+	return p, func() { C.free(unsafe.Pointer(p)) }
+}
+
+// takeBuf copies a (non-secure) kp_buf's bytes into Go memory and releases the buffer.
+func takeBuf(b *C.kp_buf) []byte {
+	out := C.GoBytes(unsafe.Pointer(b.data), C.int(b.len))
+	C.kp_buf_release(b)
+	return out
+}
+
+func newBuf() C.kp_buf {
+	var b C.kp_buf
+	C.kp_buf_init(&b, 0)
+	return b
+}
+
+// joined lays byte strings one after another for a C call, with their lengths.
+func joined(parts [][]byte) ([]byte, []C.size_t) {
+	var all []byte
+	lens := make([]C.size_t, len(parts))
+	for i, p := range parts {
+		all = append(all, p...)
+		lens[i] = C.size_t(len(p))
+	}
+	if len(all) == 0 {
+		all = []byte{0}
+	}
+	return all, lens
+}
+
+const (
+	encryptionKeyBytes = 33
+	contextFileBytes   = C.KP_CONTEXT_FILE_BYTES
+	maxSigners         = C.KP_MAX_SIGNERS
+	pubkeyMaxBytes     = C.KP_PUBKEY_MAX_BYTES
+	digestBytes        = C.KP_PUBLIC_SHARES_DIGEST_BYTES
+)
+
+// testMisuse calls libkeyport against its contract (for the tests): it panics.
+func testMisuse() {
+	var o C.gokp_outcome
+	C.gokp_test_misuse(&o)
+	result("misuse test", &o)
+}

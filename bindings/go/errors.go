@@ -77,3 +77,8 @@ func (e *Error) Is(target error) bool {
 
 // Unwrap gives the Code.
 func (e *Error) Unwrap() error { return e.Code }
+
+// tooLarge is the error of an input over libkeyport's limit, refused before the call.
+func tooLarge(op, what string) *Error {
+	return &Error{Op: op, Code: ErrTooLarge, Detail: what + " is larger than 1 MiB, libkeyport's limit for one input"}
+}

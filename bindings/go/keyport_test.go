@@ -8,9 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+	"unsafe"
 )
 
 func TestEveryStatusHasCode(t *testing.T) {
@@ -194,3 +197,69 @@ func TestConcurrentDetailsBelongToTheirCall(t *testing.T) {
 }
 
 const abandonAbout = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about"
+
+func TestMisusePanicsWithTheLibrarysMessage(t *testing.T) {
+	defer func() {
+		r := recover()
+		msg := fmt.Sprint(r)
+		if r == nil || !strings.Contains(msg, "misuse") || strings.HasSuffix(msg, ": ") {
+			t.Fatalf("panic %q", msg)
+		}
+		t.Log(msg)
+	}()
+	testMisuse()
+}
+
+func TestCloseWipesTheSecret(t *testing.T) {
+	k, err := ParseKey(FormatHex, []byte(strings.Repeat("5a", 32)), &ParseKeyOptions{Curve: Secp256k1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := unsafe.Slice((*byte)(k.p), 32)
+	if mem[0] != 0x5a || mem[31] != 0x5a {
+		t.Fatalf("the key is not in its slot: %x", mem)
+	}
+	k.Close()
+	if !bytes.Equal(mem, make([]byte, 32)) {
+		t.Fatalf("Close left %x", mem)
+	}
+}
+
+func TestCleanupWipesAnUnclosedKey(t *testing.T) {
+	var mem []byte
+	func() {
+		k, err := ParseKey(FormatHex, []byte(strings.Repeat("a5", 32)), &ParseKeyOptions{Curve: Secp256k1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mem = unsafe.Slice((*byte)(k.p), 32)
+	}()
+	for i := 0; i < 50 && mem[0] == 0xa5; i++ {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !bytes.Equal(mem, make([]byte, 32)) {
+		t.Fatalf("an unreachable key was not wiped: %x", mem)
+	}
+}
+
+// Empty inputs are typed errors, never a NULL pointer that libkeyport takes for misuse (the
+// fuzz run found DecodeEncryptionKey("") panicking).
+func TestEmptyInputsAreErrorsNotMisuse(t *testing.T) {
+	checks := map[string]func() error{
+		"ParseKey":            func() error { _, err := ParseKey(FormatHex, nil, &ParseKeyOptions{Curve: Ed25519}); return err },
+		"DecodeEncryptionKey": func() error { _, err := DecodeEncryptionKey(""); return err },
+		"ParseSigners":        func() error { _, err := ParseSigners(nil, ""); return err },
+		"ParseImportRequest":  func() error { _, err := ParseImportRequest([]byte{}); return err },
+		"ParseOperator":       func() error { _, err := ParseOperator(nil); return err },
+		"ParsePolicy":         func() error { _, err := ParsePolicy(nil); return err },
+		"ParseCredential":     func() error { _, err := ParseCredential(nil); return err },
+		"OpenExportContext":   func() error { _, err := OpenExportContext(nil, nil); return err },
+	}
+	for name, fn := range checks {
+		var e *Error
+		if err := fn(); !errors.As(err, &e) || e.Code == ErrMisuse {
+			t.Errorf("%s of nothing: %v", name, err)
+		}
+	}
+}

@@ -51,13 +51,21 @@ type SecretKey struct {
 	mu      sync.Mutex
 	p       unsafe.Pointer // kp_secure_alloc'd, 32 bytes; nil once closed
 	curve   Curve
+	proto   Protocol        // a recovered key's protocol, else 0
+	report  *RecoveryReport // a recovered key's signer table, else nil
 	cleanup runtime.Cleanup
 }
 
+// Protocol is a recovered key's protocol (0 for a key that was not recovered).
+func (k *SecretKey) Protocol() Protocol { return k.proto }
+
+// Report is a recovered key's signer table (nil for a key that was not recovered).
+func (k *SecretKey) Report() *RecoveryReport { return k.report }
+
 func newSecretKey() *SecretKey {
-	k := &SecretKey{p: secureAlloc(scalarBytes)}
+	k := &SecretKey{p: secretSlot()}
 	p := k.p
-	k.cleanup = runtime.AddCleanup(k, func(p unsafe.Pointer) { secureFree(p) }, p)
+	k.cleanup = runtime.AddCleanup(k, wipeSlot, p)
 	return k
 }
 
@@ -114,7 +122,7 @@ func (k *SecretKey) Close() error {
 	defer k.mu.Unlock()
 	if k.p != nil {
 		k.cleanup.Stop()
-		secureFree(k.p)
+		wipeSlot(k.p)
 		k.p = nil
 	}
 	return nil
