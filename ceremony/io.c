@@ -37,8 +37,23 @@ int kp_cli_exit_code(kp_status st)
     }
 }
 
+static void (*error_sink)(int code, const char *msg, void *data);
+static void *error_sink_data;
+
+void kp_cli_set_error_sink(void (*fn)(int code, const char *msg, void *data), void *data)
+{
+    error_sink = fn;
+    error_sink_data = data;
+}
+
 int kp_cli_verror(int code, const char *fmt, va_list ap)
 {
+    if (error_sink != NULL) {
+        char msg[1024];
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        error_sink(code, msg, error_sink_data);
+        return code;
+    }
     fputs("keyport: ", stderr);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);

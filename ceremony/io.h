@@ -38,6 +38,10 @@ int kp_cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2
 /* The same with a va_list, and a usage hint after it when code is KP_EXIT_USAGE. */
 int kp_cli_verror(int code, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
+/* Sends every message above to fn instead of stderr (fn NULL: stderr again); for a full-screen
+ * front end, which shows them itself. */
+void kp_cli_set_error_sink(void (*fn)(int code, const char *msg, void *data), void *data);
+
 /* Reads a whole file ("-" for standard input) of at most max bytes into *out (NUL-terminated;
  * secure memory when secure != 0; free with kp_cli_free). Returns an exit code (0 = read). */
 int kp_cli_read_file(const char *path, size_t max, int secure, unsigned char **out, size_t *len);
