@@ -10,6 +10,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "commands.h"
 #include "io.h"
 
 #define PASS_MAX 1024
@@ -68,6 +69,15 @@ int kp_cli_error(int code, const char *fmt, ...)
     kp_cli_verror(code, fmt, ap);
     va_end(ap);
     return code;
+}
+
+int kp_cli_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    kp_cli_verror(KP_EXIT_USAGE, fmt, ap);
+    va_end(ap);
+    return KP_EXIT_USAGE;
 }
 
 int kp_cli_fail(kp_status st, const char *where)

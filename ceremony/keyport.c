@@ -64,15 +64,6 @@ static const char USAGE[] =
     "(keyport api: HTTP 4xx/5xx), 10 no share opens with this export context (the response\n"
     "was made for another); keyport api exits 6 when the cluster cannot be reached.\n";
 
-int kp_cli_usage(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    kp_cli_verror(KP_EXIT_USAGE, fmt, ap);
-    va_end(ap);
-    return KP_EXIT_USAGE;
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 2) {
