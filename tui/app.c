@@ -175,7 +175,7 @@ static void draw_preflight(app *a)
     int rows, cols;
     term_size(&rows, &cols);
     frame(a, "preflight");
-    char line[256], t[64];
+    char line[400], t[64];
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
