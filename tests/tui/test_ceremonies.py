@@ -1,0 +1,213 @@
+"""keyport-ceremony end to end in tmux at 80x24: an import from a mnemonic, an export in two
+visits with 3 operators and 2-of-3 quorums against an embedded keyportd (the online steps by the
+`keyport` command), the approval of an archive; enrolment, a policy and an audit log check; the
+command and the app agreeing on one ceremony; the terminal after signals, resizes and TERM=linux.
+
+Every file the app writes is checked with the command and with independent code: the BIP-39 /
+BIP-44 key and address by bip-utils, approvals and the audit log by the PyNaCl reference of
+tests/python/test_kyk_reference.py. After every run, no passphrase, mnemonic or private key is in
+the pane or its scrollback."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from bip_utils import Bip39SeedGenerator, Bip44, Bip44Changes, Bip44Coins
+
+import test_kyk_reference as R
+from app import App, golden
+from conftest import OPERATORS, passphrase
+
+# the BIP-39 test vector of trezor/python-mnemonic (entropy 7f7f…7f), used with no BIP-39 passphrase
+MNEMONIC = "legal winner thank year wave sausage worth useful legal winner thank yellow"
+CONTEXT_PASS = "context passphrase 41c9"
+
+
+def eth_key(mnemonic: str) -> tuple[str, str]:
+    seed = Bip39SeedGenerator(mnemonic).Generate()
+    k = Bip44.FromSeed(seed, Bip44Coins.ETHEREUM).Purpose().Coin().Account(0).Change(Bip44Changes.CHAIN_EXT).AddressIndex(0)
+    return k.PrivateKey().Raw().ToHex(), k.PublicKey().ToAddress()
+
+
+def secrets(*extra: str) -> list[str]:
+    return [passphrase(n) for n in OPERATORS] + [MNEMONIC, CONTEXT_PASS, *extra] + \
+        [" ".join(MNEMONIC.split()[i:i + 3]) for i in range(0, 12, 3)] + ["sausage"]
+
+
+def assert_clean(app: App, *extra: str) -> None:
+    everything = app.t.everything()
+    for s in secrets(*extra):
+        assert s not in everything, f"{s!r} reached the pane or its scrollback"
+
+
+def api(team, cluster) -> list[str]:
+    return ["--url", cluster.url, "--token-file", str(cluster.data / "token"), "--credential", str(team.dir / "cred.json")]
+
+
+def check_bundle(team, path: Path, request: Path, action: str, key_id: str | None, who: list[str]) -> None:
+    """The approvals verified independently: signatures (PyNaCl), fields, the request's hash."""
+    doc = json.loads(path.read_bytes())
+    assert [a["statement"]["operator"] for a in doc["approvals"]] == [team.pk[w].hex() for w in who]
+    for a in doc["approvals"]:
+        s = a["statement"]
+        assert R.verify_approval(a), s
+        assert s["policy"] == "tui-policy" and s["action"] == action and s.get("keyId") == key_id
+        assert s["request"] == hashlib.sha256(request.read_bytes()).hexdigest()
+        assert abs(s["time"] - time.time()) < 600 and s["expires"] > time.time()
+
+
+def check_log(team, path: Path, events: list[str]) -> list[dict]:
+    entries = R.check_log(path.read_bytes(), team.pk["alice"], "alice")
+    assert [e["event"] for e in entries] == events
+    return entries
+
+
+def test_import_export_archive_with_three_operators(team, cluster, term, app_bin, keyport_bin, tmp_path):
+    kp = team.kp
+    m = team.medium(tmp_path / "medium")
+    (m / "signers.json").write_bytes(kp.ok("api", "signers", *api(team, cluster)).out)
+    want_key, want_address = eth_key(MNEMONIC)
+
+    # ---- import, from a mnemonic typed word by word
+    app = App(term(), app_bin, m)
+    golden(app.t, "preflight")
+    app.preflight()
+    golden(app.t, "menu")
+    app.choose("import")
+    golden(app.t, "import-folder")
+    app.answer("Folder to read from")
+    app.answer("Signers file")
+    golden(app.t, "import-scheme")
+    app.pick("Protocol and curve", 0)
+    app.pick("Where the key comes from", 0)
+    app.wait("Type each word")
+    golden(app.t, "import-mnemonic")
+    for i, w in enumerate(MNEMONIC.split()):
+        app.t.type(w[:4], enter=False)  # four letters name a BIP-39 word: Tab completes it
+        app.t.keys("Tab")
+        app.wait("completed")
+        app.t.keys("Enter")
+        app.wait(f"words taken: {i + 1} ")
+    s = app.t.screen()
+    assert "word 13: (not shown)" in s and "legal" not in s
+    app.t.keys("Enter")
+    app.answer("Derivation path:")
+    s = app.wait("Compare the key")
+    golden(app.t, "import-addresses")
+    assert want_address in s, s
+    app.t.keys("Enter")
+    app.answer("Policy file:")
+    app.answer("Custodian's operator file")
+    app.answer("Custodian's passphrase:", passphrase("alice"))
+    app.approve("alice", passphrase("alice"), goldens="import")
+    app.approve("bob", passphrase("bob"))
+    s = app.write(goldens="import")
+    golden(app.t, "import-done")
+    req, bundle = m / "import.request.json", m / "import.approvals.json"
+    for f in (req, bundle, m / "audit.log"):
+        assert hashlib.sha256(f.read_bytes()).hexdigest()[:16] in s, f
+    app.quit()
+    assert_clean(app, want_key)
+    kp.ok("approvals", "verify", "--policy", m / "policy.json", "--action", "import", "--request", req, "--bundle", bundle)
+    check_bundle(team, bundle, req, "import", None, ["alice", "bob"])
+    entries = check_log(team, m / "audit.log", ["log.created", "import.prepared", "approval.recorded", "approval.recorded"])
+    assert entries[1]["details"]["addresses"]["ethereum"] == want_address
+    assert entries[1]["details"]["keyFormat"] == "mnemonic" and entries[1]["details"]["path"] == "m/44'/60'/0'/0/0"
+    key = json.loads(kp.ok("api", "import", "--request", req, "--approvals", bundle, *api(team, cluster)).out)
+    key_id = key["id"]
+
+    # ---- export, visit 1: the context, its request, 2 of 3 approvals (alice is away)
+    m1 = team.medium(tmp_path / "visit1")
+    app = App(term(), app_bin, m1)
+    app.preflight()
+    app.choose("export1")
+    app.answer("Folder to read from")
+    app.answer("Policy file:")
+    app.answer("Key id:", key_id)
+    app.answer("Custodian's operator file")
+    app.answer("Custodian's passphrase:", passphrase("alice"))
+    app.t.wait_for("Passphrase for the export context:")
+    golden(app.t, "export1-context-passphrase")
+    app.secret_twice("Passphrase for the export context:", CONTEXT_PASS)
+    app.skip("alice")
+    app.approve("bob", passphrase("bob"), goldens="export1")
+    app.t.wait_for("approvals 1 of 2")
+    app.approve("carol", passphrase("carol"))
+    app.write()
+    app.quit()
+    assert_clean(app, want_key)
+    ctx, req, bundle = (m1 / f"export-{key_id}.{x}" for x in ("context", "request.json", "approvals.json"))
+    check_bundle(team, bundle, req, "export", key_id, ["bob", "carol"])
+    check_log(team, m1 / "audit.log", ["log.created", "export.requested", "approval.recorded", "approval.recorded"])
+    # the context opens independently with its passphrase (Argon2id + XChaCha20-Poly1305, PyNaCl)
+    assert len(R.open_sealed(ctx.read_bytes(), CONTEXT_PASS.encode(), b"KPEC")) == 32
+    m2 = tmp_path / "visit2"
+    m2.mkdir()
+    for f in (ctx, m1 / "alice.kpo"):
+        (m2 / f.name).write_bytes(f.read_bytes())
+    kp.ok("api", "export", "--key-id", key_id, "--request", req, "--approvals", bundle, "--out",
+          m2 / "export-response.json", *api(team, cluster))
+
+    # ---- export, visit 2: the response opened, the key written as hex
+    app = App(term(), app_bin, m2)
+    app.preflight()
+    app.choose("export2")
+    app.answer("Folder to read from")
+    app.answer("Export context file", ctx.name)
+    app.answer("Export response file")
+    app.answer("Custodian's operator file")
+    app.answer("Custodian's passphrase:", passphrase("alice"))
+    app.answer("Passphrase of the export context:", CONTEXT_PASS)
+    s = app.wait("opened, on the polynomial")
+    golden(app.t, "export2-shares")
+    app.t.keys("Enter")
+    s = app.wait("Compare the key")
+    assert want_address in s
+    golden(app.t, "export2-addresses")
+    app.t.keys("Enter")
+    app.t.wait_for("Format to write the key in:")
+    golden(app.t, "export2-format")
+    app.pick("Format to write the key in:", 1)  # hex
+    app.answer("File to write the key to:")
+    app.write()
+    app.t.keys("Escape")  # the summary stays until Enter
+    app.t.wait_for("The ceremony is done")
+    app.quit()
+    # the reveal step defaults to No and was passed on the write's Enter? no: check it is asked
+    assert (m2 / "key.hex.txt").read_text().strip() == want_key
+    assert_clean(app, want_key)
+    check_log(team, m2 / "audit.log", ["log.created", "key.exported"])
+
+    # ---- approve an archive prepared elsewhere
+    ma = team.medium(tmp_path / "archive")
+    (ma / "archive.json").write_bytes(b"{}")
+    app = App(term(), app_bin, ma)
+    app.preflight()
+    app.choose("approve")
+    app.answer("Folder to read from")
+    app.answer("Policy file:")
+    app.answer("Request file to approve:", "archive.json")
+    app.pick("What the request does:", 2)
+    app.answer("Key id:", key_id)
+    app.answer("Approvals file to add to")
+    app.answer("Custodian's operator file")
+    app.answer("Custodian's passphrase:", passphrase("alice"))
+    app.approve("alice", passphrase("alice"))
+    app.approve("bob", passphrase("bob"))
+    app.write()
+    app.quit()
+    assert_clean(app, want_key)
+    bundle = ma / "archive.approvals.json"
+    check_bundle(team, bundle, ma / "archive.json", "archive", key_id, ["alice", "bob"])
+    kp.ok("approvals", "verify", "--policy", ma / "policy.json", "--action", "archive", "--key-id", key_id,
+          "--request", ma / "archive.json", "--bundle", bundle)
+    kp.ok("api", "archive", key_id, "--approvals", bundle, *api(team, cluster))
+    keys = json.loads(kp.ok("api", "keys", *api(team, cluster)).out)
+    assert any(k["id"] == key_id and k.get("status") in ("Archived", "archived") for k in keys.get("items", keys)), keys
