@@ -69,6 +69,31 @@ def check_log(team, path: Path, events: list[str]) -> list[dict]:
     return entries
 
 
+def approve_by_command(team, folder: Path, secrets_dir: Path, who: str, action: str, key_id: str | None, request: Path,
+                       bundle: Path, *extra) -> None:
+    pf = secrets_dir / f"{who}.pass"
+    pf.write_text(passphrase(who))
+    args = ["approve", "--operator", folder / f"{who}.kpo", "--passphrase-file", pf, "--policy", folder / "policy.json",
+            "--action", action, "--request", request, "--bundle", bundle, *extra]
+    team.kp.ok(*args, *(["--key-id", key_id] if key_id else []))
+
+
+def import_by_command(team, cluster, folder: Path, secrets_dir: Path) -> str:
+    """A key imported with the command alone (prepare, two approvals, api import); its id."""
+    kp = team.kp
+    sig = folder / "cmd-signers.json"
+    sig.write_bytes(kp.ok("api", "signers", *api(team, cluster)).out)
+    keyf = secrets_dir / "cmd.key"
+    keyf.write_text("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
+    req = folder / "cmd-import.json"
+    req.write_bytes(kp.ok("import", "prepare", "--signers", sig, "--curve", "secp256k1", "--protocol", "CGGMP21",
+                          "--key-file", keyf).out)
+    bundle = folder / "cmd-import.approvals.json"
+    for w in ("alice", "bob"):
+        approve_by_command(team, folder, secrets_dir, w, "import", None, req, bundle)
+    return json.loads(kp.ok("api", "import", "--request", req, "--approvals", bundle, *api(team, cluster)).out)["id"]
+
+
 def test_import_export_archive_with_three_operators(team, cluster, term, app_bin, keyport_bin, tmp_path):
     kp = team.kp
     m = team.medium(tmp_path / "medium")
@@ -147,7 +172,7 @@ def test_import_export_archive_with_three_operators(team, cluster, term, app_bin
     check_bundle(team, bundle, req, "export", key_id, ["bob", "carol"])
     check_log(team, m1 / "audit.log", ["log.created", "export.requested", "approval.recorded", "approval.recorded"])
     # the context opens independently with its passphrase (Argon2id + XChaCha20-Poly1305, PyNaCl)
-    assert len(R.open_sealed(ctx.read_bytes(), CONTEXT_PASS.encode(), b"KPEC")) == 32
+    assert len(R.open_sealed(ctx.read_bytes(), CONTEXT_PASS.encode(), b"KPXC")) == 32
     m2 = tmp_path / "visit2"
     m2.mkdir()
     for f in (ctx, m1 / "alice.kpo"):
@@ -162,7 +187,7 @@ def test_import_export_archive_with_three_operators(team, cluster, term, app_bin
     app.answer("Folder to read from")
     app.answer("Export context file", ctx.name)
     app.answer("Export response file")
-    app.answer("Custodian's operator file")
+    app.answer("Custodian's operator file", "alice.kpo")  # no policy at visit 2: no default
     app.answer("Custodian's passphrase:", passphrase("alice"))
     app.answer("Passphrase of the export context:", CONTEXT_PASS)
     s = app.wait("opened, on the polynomial")
@@ -176,17 +201,28 @@ def test_import_export_archive_with_three_operators(team, cluster, term, app_bin
     golden(app.t, "export2-format")
     app.pick("Format to write the key in:", 1)  # hex
     app.answer("File to write the key to:")
-    app.write()
-    app.t.keys("Escape")  # the summary stays until Enter
+    app.t.wait_for("Enter writes these files")
+    golden(app.t, "export2-write")
+    app.t.keys("Enter")
+    # the private key is drawn only when asked twice, and hides itself
+    app.t.wait_for("Show the private key on the screen?")
+    golden(app.t, "export2-reveal")
+    app.t.keys("Down", "Enter")
+    app.t.wait_for("Really show the private key?")
+    assert want_key not in app.t.screen()
+    app.t.keys("Down", "Enter")
+    app.t.wait_for(want_key, 5)
+    app.t.wait_gone(want_key, 12)
     app.t.wait_for("The ceremony is done")
+    golden(app.t, "export2-done")
     app.quit()
-    # the reveal step defaults to No and was passed on the write's Enter? no: check it is asked
     assert (m2 / "key.hex.txt").read_text().strip() == want_key
     assert_clean(app, want_key)
     check_log(team, m2 / "audit.log", ["log.created", "key.exported"])
 
-    # ---- approve an archive prepared elsewhere
+    # ---- approve an archive prepared elsewhere (of a second key: the export deleted the first)
     ma = team.medium(tmp_path / "archive")
+    key_id = import_by_command(team, cluster, ma, tmp_path)
     (ma / "archive.json").write_bytes(b"{}")
     app = App(term(), app_bin, ma)
     app.preflight()
