@@ -1,6 +1,10 @@
 /* term.c: see term.h. The only module that calls curses. */
 #define _XOPEN_SOURCE_EXTENDED 1
+#define _DEFAULT_SOURCE 1
 #include <curses.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,11 +14,41 @@
 #include "term.h"
 
 static int is_open;
+static volatile sig_atomic_t resized;
+
+static void on_winch(int sig)
+{
+    (void)sig;
+    resized = 1;
+}
+
+/* A resize: the new size from the terminal, and curses told of it. */
+static int take_resize(void)
+{
+    if (!resized) return 0;
+    resized = 0;
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0) resizeterm(ws.ws_row, ws.ws_col);
+    return 1;
+}
 static int alt_screen;
 
 int term_open(void)
 {
+    /* the size from the terminal (TIOCGWINSZ), never from LINES/COLUMNS, so that resizes follow */
+    unsetenv("LINES");
+    unsetenv("COLUMNS");
     if (initscr() == NULL) return -1;
+    /* our own SIGWINCH handler, which only sets a flag (one inherited as ignored is replaced too) */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_winch;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGWINCH, &sa, NULL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGWINCH);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
     is_open = 1;
     const char *smcup = tigetstr("smcup");
     alt_screen = smcup != NULL && smcup != (char *)-1 && smcup[0] != 0;
@@ -112,8 +146,10 @@ void term_refresh(void)
 int term_key(int timeout_ms)
 {
     wint_t ch;
+    if (take_resize()) return TK_RESIZE;
     timeout(timeout_ms);
     int r = get_wch(&ch);
+    if (take_resize()) return TK_RESIZE;
     if (r == ERR) return TK_NONE;
     if (r == KEY_CODE_YES) {
         switch (ch) {

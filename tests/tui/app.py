@@ -28,6 +28,7 @@ def mask(screen: str, extra: dict[str, str] | None = None) -> str:
     screen = re.sub(r"\b[0-9A-F]{4} [0-9A-F]{4} [0-9A-F]{4} [0-9A-F]{4}\b", "HHHH HHHH HHHH HHHH", screen)
     screen = re.sub(r"\b[0-9a-f]{16,}\b", lambda m: "h" * len(m.group(0)), screen)
     screen = re.sub(r"\(\d+ bytes\)", "(N bytes)", screen)
+    screen = re.sub(r"\bkey-[0-9a-z]{26}\b", "key-" + "k" * 26, screen)
     return "\n".join(line.rstrip() for line in screen.splitlines()).rstrip("\n") + "\n"
 
 

@@ -247,3 +247,202 @@ def test_import_export_archive_with_three_operators(team, cluster, term, app_bin
     kp.ok("api", "archive", key_id, "--approvals", bundle, *api(team, cluster))
     keys = json.loads(kp.ok("api", "keys", *api(team, cluster)).out)
     assert any(k["id"] == key_id and k.get("status") in ("Archived", "archived") for k in keys.get("items", keys)), keys
+
+
+def test_enrol_policy_and_log_check(team, term, app_bin, tmp_path):
+    kp = team.kp
+    m = team.medium(tmp_path / "m")
+    app = App(term(), app_bin, m)
+    app.preflight()
+    # enrol dave: the passphrase twice (a mismatch first), the fingerprint read aloud
+    app.choose("enrol")
+    app.answer("Folder to read from")
+    app.answer("Operator's name:", "dave")
+    app.t.wait_for("Passphrase for the operator file:")
+    golden(app.t, "enrol-passphrase")
+    app.t.type("dave's passphrase 1")
+    app.t.wait_for("Repeat the passphrase:")
+    app.t.type("something else")
+    app.t.wait_for("the two passphrases differ")
+    app.secret_twice("Passphrase for the operator file:", "dave's passphrase 2")
+    s = app.wait("read your fingerprint aloud")
+    golden(app.t, "enrol-fingerprint")
+    app.t.keys("Enter")
+    app.write()
+    golden(app.t, "enrol-done")
+    app.t.keys("Enter")
+    doc = json.loads((m / "dave.kpo").read_text())
+    pk = bytes.fromhex(doc["publicKey"])
+    assert R.fingerprint(pk) in s and doc["name"] == "dave"
+    # the operator file opens independently with the second passphrase only
+    seed = R.open_sealed(__import__("base64").b64decode(doc["sealedSecret"]), b"dave's passphrase 2", b"KPOP")
+    import nacl.signing
+    assert bytes(nacl.signing.SigningKey(seed).verify_key) == pk
+    assert "fingerprint: " + R.fingerprint(pk) in kp.ok("operator", "show", m / "dave.kpo").out.decode()
+
+    # a policy of alice, bob and dave
+    app.t.wait_for("Which ceremony?")
+    app.choose("policy")
+    app.answer("Folder to read from")
+    app.answer("Policy id:", "team-2")
+    app.answer("Operator files", "alice.kpo bob.kpo dave.kpo")
+    app.t.wait_for("Quorums:")
+    golden(app.t, "policy-quorum")
+    app.t.type("import=2 export=3 archive=1")
+    s = app.wait("quorum: import 2 of 3, export 3 of 3, archive 1 of 3")
+    golden(app.t, "policy-review")
+    app.t.keys("Enter")
+    app.write()
+    app.t.keys("Enter")
+    p = json.loads((m / "policy-team-2.json").read_text())
+    assert p["id"] == "team-2" and p["quorum"] == {"import": 2, "export": 3, "archive": 1}
+    assert [(o["name"], o["publicKey"]) for o in p["operators"]] == \
+        [("alice", team.pk["alice"].hex()), ("bob", team.pk["bob"].hex()), ("dave", pk.hex())]
+    assert R.fingerprint(pk) in s
+    kp.ok("policy", "check", m / "policy-team-2.json")
+
+    # an audit log written by the command, checked by the app; then a copy with one byte changed
+    req = m / "req.json"
+    req.write_bytes(b'{"hello":"world"}')
+    for w in ("alice", "bob"):
+        approve_by_command(team, m, tmp_path, w, "import", None, req, m / "b.json", "--audit", m / "cmd.log",
+                           "--audit-key", m / "alice.kpo", "--audit-passphrase-file", tmp_path / "alice.pass")
+    lines = (m / "cmd.log").read_bytes().split(b"\n")
+    lines[1] = lines[1].replace(b'"approval.recorded"', b'"approval.recordeD"')
+    (m / "bad.log").write_bytes(b"\n".join(lines))
+    for log, want in (("cmd.log", "ok: 3 entries, every signature and link verifies"),
+                      ("bad.log", "first bad entry: line 2 (seq 1)")):
+        app.t.wait_for("Which ceremony?")
+        app.choose("verify")
+        app.answer("Folder to read from")
+        app.answer("Audit log file:", log)
+        app.answer("Writer key", team.pk["alice"].hex())
+        app.wait(want)
+        golden(app.t, "verify-" + log.split(".")[0])
+        app.t.keys("Enter")
+        app.wait("The ceremony is done")
+        app.t.keys("Enter")
+    app.t.wait_for("Which ceremony?")
+    app.t.keys("C-c")
+    app.t.wait_for("Quit keyport-ceremony?")
+    golden(app.t, "quit")
+    app.t.type("y", enter=False)
+    assert app.exit_code() == 0
+    assert_clean(app, "dave's passphrase 1", "dave's passphrase 2")
+
+
+def test_command_and_app_give_the_same_ceremony(team, cluster, term, app_bin, tmp_path):
+    """One import request approved by alice and bob twice: with `keyport approve --audit` and with
+    the app. Both bundles verify the same way (command and reference), both logs verify and hold
+    the same events, and the cluster takes the app's bundle."""
+    kp = team.kp
+    mc, ma = team.medium(tmp_path / "cmd"), team.medium(tmp_path / "app")
+    sig = tmp_path / "signers.json"
+    sig.write_bytes(kp.ok("api", "signers", *api(team, cluster)).out)
+    keyf = tmp_path / "k.hex"
+    keyf.write_text("0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9")
+    body = kp.ok("import", "prepare", "--signers", sig, "--curve", "ed25519", "--protocol", "FROST", "--key-file", keyf).out
+    for m in (mc, ma):
+        (m / "req.json").write_bytes(body)
+    for w in ("alice", "bob"):
+        approve_by_command(team, mc, tmp_path, w, "import", None, mc / "req.json", mc / "req.approvals.json",
+                           "--audit", mc / "audit.log", "--audit-key", mc / "alice.kpo",
+                           "--audit-passphrase-file", tmp_path / "alice.pass")
+    app = App(term(), app_bin, ma)
+    app.preflight()
+    app.choose("approve")
+    app.answer("Folder to read from")
+    app.answer("Policy file:")
+    app.answer("Request file to approve:", "req.json")
+    app.pick("What the request does:", 0)
+    app.answer("Approvals file to add to")
+    app.answer("Custodian's operator file")
+    app.answer("Custodian's passphrase:", passphrase("alice"))
+    app.approve("alice", passphrase("alice"), goldens="approve")
+    app.approve("bob", passphrase("bob"))
+    app.write()
+    app.quit()
+    assert_clean(app)
+    verdicts = []
+    for m in (mc, ma):
+        r = kp.ok("approvals", "verify", "--policy", m / "policy.json", "--action", "import", "--request", m / "req.json",
+                  "--bundle", m / "req.approvals.json", "--json")
+        verdicts.append(json.loads(r.out))
+        check_bundle(team, m / "req.approvals.json", m / "req.json", "import", None, ["alice", "bob"])
+        kp.ok("audit", "verify", m / "audit.log", "--writer-key", team.pk["alice"].hex())
+    assert verdicts[0] == verdicts[1] and verdicts[0]["approved"] is True
+    logs = [check_log(team, m / "audit.log", ["log.created", "approval.recorded", "approval.recorded"]) for m in (mc, ma)]
+    assert [(e["event"], e["keyId"], e["actors"], e["details"]) for e in logs[0]] == \
+        [(e["event"], e["keyId"], e["actors"], e["details"]) for e in logs[1]]
+    kp.ok("api", "import", "--request", ma / "req.json", "--approvals", ma / "req.approvals.json", *api(team, cluster))
+
+
+def _app_pid(pane_pid: int) -> int:
+    kids = Path(f"/proc/{pane_pid}/task/{pane_pid}/children").read_text().split()
+    for k in kids:
+        if "keyport-ceremony" in Path(f"/proc/{k}/cmdline").read_bytes().decode(errors="replace"):
+            return int(k)
+        for g in Path(f"/proc/{k}/task/{k}/children").read_text().split():
+            if "keyport-ceremony" in Path(f"/proc/{g}/cmdline").read_bytes().decode(errors="replace"):
+                return int(g)
+    raise AssertionError("keyport-ceremony is not running in the pane")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_mid_ceremony_wipes_restores_and_leaves_nothing(team, term, app_bin, tmp_path, sig):
+    m = team.medium(tmp_path / "m")
+    before = sorted(p.name for p in m.iterdir())
+    app = App(term(), app_bin, m)
+    app.preflight()
+    app.choose("export1")
+    app.answer("Folder to read from")
+    app.answer("Policy file:")
+    app.answer("Key id:", "key-abc")
+    app.answer("Custodian's operator file")
+    app.answer("Custodian's passphrase:", passphrase("alice"))
+    app.secret_twice("Passphrase for the export context:", CONTEXT_PASS)
+    app.approve("alice", passphrase("alice"))
+    app.t.wait_for("bob, press Enter")
+    assert app.t.alternate_on()
+    os.kill(_app_pid(app.t.pane_pid()), sig)
+    assert app.exit_code() == 128 + sig
+    stty = (m / ".stty").read_text()
+    assert " echo " in f" {stty} " and " icanon " in f" {stty} ", stty
+    assert not app.t.alternate_on()
+    assert sorted(p.name for p in m.iterdir() if not p.name.startswith(".")) == before
+    assert_clean(app)
+
+
+def test_resize_too_small_then_larger(term, app_bin, tmp_path):
+    t = term()
+    app = App(t, app_bin, tmp_path)
+    t.resize(70, 20)
+    s = t.wait_for("the terminal is too small")
+    assert "it is 70 x 20; make it at least 80 x 24" in s
+    t.keys("Enter")  # ignored while too small
+    t.resize(100, 30)
+    s = t.wait_for("terminal      100 x 30")
+    assert len(s.splitlines()) == 30 and "too small" not in s  # re-laid at the new size
+    app.preflight()
+    app.t.keys("C-c")
+    app.t.wait_for("Quit keyport-ceremony?")
+    app.t.type("y", enter=False)
+    assert app.exit_code() == 0
+
+
+def test_linux_console_ends_erased(term, app_bin, tmp_path):
+    t = term()
+    app = App(t, app_bin, tmp_path, term="linux")
+    app.preflight()
+    t.keys("C-c")
+    t.wait_for("Quit keyport-ceremony?")
+    t.type("y", enter=False)
+    assert app.exit_code() == 0
+    time.sleep(0.3)
+    assert t.screen().strip() == "", t.screen()
+
+
+def test_refuses_without_a_terminal(app_bin, tmp_path):
+    r = subprocess.run([app_bin], stdin=subprocess.DEVNULL, capture_output=True, cwd=tmp_path, timeout=10)
+    assert r.returncode == 2 and b"must be a terminal" in r.stderr
+    assert list(tmp_path.iterdir()) == []

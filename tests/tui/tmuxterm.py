@@ -20,8 +20,9 @@ class Tmux:
         self.started = False
 
     def tmux(self, *args: str, check: bool = True) -> str:
+        env = {k: v for k, v in os.environ.items() if k not in ("LINES", "COLUMNS", "TMUX", "TMUX_PANE")}
         r = subprocess.run(["tmux", "-L", self.sock, "-f", "/dev/null", *args], capture_output=True, text=True,
-                           timeout=30)
+                           timeout=30, env=env)
         if check and r.returncode != 0:
             raise RuntimeError(f"tmux {' '.join(args)}: {r.stderr}")
         return r.stdout
