@@ -41,7 +41,7 @@ def golden(t: Tmux, name: str, extra: dict[str, str] | None = None) -> None:
         GOLDEN.mkdir(exist_ok=True)
         path.write_text(got)
         return
-    assert path.exists(), f"{path.name}: no golden dump; make them with KP_TUI_GOLDEN=update ./run suite_tui"
+    assert path.exists(), f"{path.name}: no golden dump; make them with KP_TUI_GOLDEN=update and the environment of suite_tui in ./run, then python -m pytest tests/tui"
     want = path.read_text()
     if got != want:
         diff = "".join(difflib.unified_diff(want.splitlines(True), got.splitlines(True), "golden", "screen"))
