@@ -458,16 +458,7 @@ static void lines_reset(kp_ceremony *c)
     kp_buf_init(&c->lines, 0);
 }
 
-static void addf(kp_ceremony *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void addf(kp_ceremony *c, const char *fmt, ...)
-{
-    char tmp[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n > 0) kp_buf_add(&c->lines, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
+#define addf(c, ...) kp_cli_addf(&(c)->lines, __VA_ARGS__)
 
 /* A name on the medium: relative names are in the folder. */
 static void in_folder(const kp_ceremony *c, char *out, size_t cap, const char *name)

@@ -80,6 +80,17 @@ int kp_cli_usage(const char *fmt, ...)
     return KP_EXIT_USAGE;
 }
 
+kp_status kp_cli_addf(kp_buf *b, const char *fmt, ...)
+{
+    char tmp[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof tmp) return KP_ERR_INTERNAL;
+    return kp_buf_add(b, tmp, (size_t)n);
+}
+
 int kp_cli_fail(kp_status st, const char *where)
 {
     const char *d = kp_error_detail();

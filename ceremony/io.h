@@ -38,6 +38,9 @@ int kp_cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2
 /* The same with a va_list, and a usage hint after it when code is KP_EXIT_USAGE. */
 int kp_cli_verror(int code, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
+/* Appends formatted text (at most 1023 bytes; listings, never a secret) to b. */
+kp_status kp_cli_addf(kp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Sends every message above to fn instead of stderr (fn NULL: stderr again); for a full-screen
  * front end, which shows them itself. */
 void kp_cli_set_error_sink(void (*fn)(int code, const char *msg, void *data), void *data);

@@ -78,6 +78,21 @@ def approve_by_command(team, folder: Path, secrets_dir: Path, who: str, action: 
     team.kp.ok(*args, *(["--key-id", key_id] if key_id else []))
 
 
+def start_approve(t, app_bin: str, folder: Path, request: str, action: int, key_id: str | None) -> App:
+    """The approve ceremony up to the custodian: the medium, policy, request, action, key id, no bundle."""
+    app = App(t, app_bin, folder)
+    app.preflight()
+    app.choose("approve")
+    app.answer("Folder to read from")
+    app.answer("Policy file:")
+    app.answer("Request file to approve:", request)
+    app.pick("What the request does:", action)
+    if key_id is not None:
+        app.answer("Key id:", key_id)
+    app.answer("Approvals file to add to")
+    return app
+
+
 def import_by_command(team, cluster, folder: Path, secrets_dir: Path) -> str:
     """A key imported with the command alone (prepare, two approvals, api import); its id."""
     kp = team.kp
@@ -224,15 +239,7 @@ def test_import_export_archive_with_three_operators(team, cluster, term, app_bin
     ma = team.medium(tmp_path / "archive")
     key_id = import_by_command(team, cluster, ma, tmp_path)
     (ma / "archive.json").write_bytes(b"{}")
-    app = App(term(), app_bin, ma)
-    app.preflight()
-    app.choose("approve")
-    app.answer("Folder to read from")
-    app.answer("Policy file:")
-    app.answer("Request file to approve:", "archive.json")
-    app.pick("What the request does:", 2)
-    app.answer("Key id:", key_id)
-    app.answer("Approvals file to add to")
+    app = start_approve(term(), app_bin, ma, "archive.json", 2, key_id)
     app.answer("Custodian's operator file")
     app.answer("Custodian's passphrase:", passphrase("alice"))
     app.approve("alice", passphrase("alice"))
@@ -348,14 +355,7 @@ def test_command_and_app_give_the_same_ceremony(team, cluster, term, app_bin, tm
         approve_by_command(team, mc, tmp_path, w, "import", None, mc / "req.json", mc / "req.approvals.json",
                            "--audit", mc / "audit.log", "--audit-key", mc / "alice.kpo",
                            "--audit-passphrase-file", tmp_path / "alice.pass")
-    app = App(term(), app_bin, ma)
-    app.preflight()
-    app.choose("approve")
-    app.answer("Folder to read from")
-    app.answer("Policy file:")
-    app.answer("Request file to approve:", "req.json")
-    app.pick("What the request does:", 0)
-    app.answer("Approvals file to add to")
+    app = start_approve(term(), app_bin, ma, "req.json", 0, None)
     app.answer("Custodian's operator file")
     app.answer("Custodian's passphrase:", passphrase("alice"))
     app.approve("alice", passphrase("alice"), goldens="approve")
