@@ -4,26 +4,18 @@
 #include <time.h>
 
 #include "audit_hook.h"
+#include "engine.h"
 #include "io.h"
 
 int kp_cli_load_operator(kp_ctx *ctx, const char *path, int unlock, const char *passfile, kp_operator **out)
 {
-    unsigned char *text = NULL;
-    size_t len = 0;
-    kp_status st;
-    *out = NULL;
-    int code = kp_cli_read_file(path, 64 * 1024, 0, &text, &len);
-    if (code != KP_EXIT_OK) return code;
-    st = kp_operator_parse(out, (const char *)text, len);
-    kp_cli_free(text, len, 0);
-    if (st != KP_OK) return kp_cli_fail(st, path);
-    if (!unlock) return KP_EXIT_OK;
+    int code = kp_eng_operator_read(ctx, path, out);
+    if (code != KP_EXIT_OK || !unlock) return code;
     char prompt[160], *pass = NULL;
     size_t passlen = 0;
     snprintf(prompt, sizeof prompt, "Passphrase of operator %s: ", kp_operator_name(*out));
-    if ((code = kp_cli_passphrase(passfile, 0, prompt, &pass, &passlen)) == KP_EXIT_OK) {
-        if ((st = kp_operator_unlock(ctx, *out, pass, passlen)) != KP_OK) code = kp_cli_fail(st, path);
-    }
+    if ((code = kp_cli_passphrase(passfile, 0, prompt, &pass, &passlen)) == KP_EXIT_OK)
+        code = kp_eng_operator_unlock(ctx, *out, path, pass, passlen);
     kp_cli_passphrase_free(pass);
     if (code != KP_EXIT_OK) {
         kp_operator_free(*out);
@@ -52,6 +44,11 @@ int kp_cli_audit_begin(kp_ctx *ctx, kp_cli_audit *a)
     if (a->key == NULL) return kp_cli_error(KP_EXIT_USAGE, "--audit LOG needs --audit-key OPERATOR.kpo (the log's writer)");
     int code = kp_cli_load_operator(ctx, a->key, 1, a->passfile, &a->op);
     if (code != KP_EXIT_OK) return code;
+    return kp_cli_audit_open_log(ctx, a);
+}
+
+int kp_cli_audit_open_log(kp_ctx *ctx, kp_cli_audit *a)
+{
     char torn[4096];
     kp_status st = kp_audit_open(ctx, &a->h, a->log, a->op, (int64_t)time(NULL), torn);
     if (st != KP_OK) return kp_cli_fail(st, a->log);

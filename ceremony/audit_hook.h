@@ -28,6 +28,8 @@ typedef struct kp_cli_audit {
 int kp_cli_audit_option(kp_cli_audit *a, int o, const char *arg);
 /* Opens the log if --audit was given (0 = fine, or an exit code). */
 int kp_cli_audit_begin(kp_ctx *ctx, kp_cli_audit *a);
+/* Opens a->log with a->op (already unlocked, still the caller's to free when a->key is NULL). */
+int kp_cli_audit_open_log(kp_ctx *ctx, kp_cli_audit *a);
 /* Appends one event if a log is open (0 = done, or an exit code). */
 int kp_cli_audit_record(kp_cli_audit *a, const char *event, const char *key_id, const char *pub_hex,
                         const char *const *actors, size_t nactors, const char *details);

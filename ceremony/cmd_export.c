@@ -7,6 +7,7 @@
 
 #include "audit_hook.h"
 #include "commands.h"
+#include "engine.h"
 #include "io.h"
 #include "key_cli.h"
 
@@ -91,30 +92,18 @@ int kp_cmd_export_init(kp_ctx *ctx, int argc, char **argv)
     if (optind < argc) return kp_cli_usage("export init: unexpected argument \"%s\"", argv[optind]);
     if (context == NULL) return kp_cli_usage("export init: %s is required", "--context FILE");
 
-    char *pass = NULL;
+    char *pass = NULL, fp[17];
     size_t passlen = 0;
-    uint8_t *secret = kp_secure_alloc(32), file[KP_CONTEXT_FILE_BYTES], ek[33];
+    uint8_t file[KP_CONTEXT_FILE_BYTES];
     kp_buf req;
     kp_buf_init(&req, 0);
     int code = kp_cli_passphrase(passfile, 1, "Passphrase for the export context: ", &pass, &passlen);
     if (code != KP_EXIT_OK || (code = kp_cli_audit_begin(ctx, &audit)) != KP_EXIT_OK) goto done;
-    kp_status st;
-    if (secret == NULL) {
-        code = kp_cli_error(KP_EXIT_INTERNAL, "out of memory");
+    if ((code = kp_eng_export_seal(ctx, pass, passlen, strength, schemes, nschemes, no_delete, file, &req, fp)) != KP_EXIT_OK)
         goto done;
-    }
-    if ((st = kp_encryption_keypair(ctx, secret, ek)) != KP_OK ||
-        (st = kp_context_seal(ctx, file, secret, pass, passlen, strength)) != KP_OK ||
-        (st = kp_export_request_write_schemes(&req, ek, schemes, nschemes, no_delete ? 0 : -1)) != KP_OK || (st = kp_buf_addstr(&req, "\n")) != KP_OK) {
-        code = kp_cli_fail(st, "export init");
-        goto done;
-    }
     /* The context is on disk before the request is shown, so no request exists whose key is lost. */
     if ((code = kp_cli_write_new_file(context, file, sizeof file, 0600)) != KP_EXIT_OK) goto done;
-    char fp[17], details[128];
-    kp_encryption_key_fingerprint(fp, ek);
-    snprintf(details, sizeof details, "{\"recipient\":\"%s\",\"delete\":%s}", fp, no_delete ? "false" : "true");
-    if ((code = kp_cli_audit_record(&audit, "export.requested", NULL, NULL, NULL, 0, details)) != KP_EXIT_OK) {
+    if ((code = kp_eng_record_export_requested(&audit, fp, no_delete)) != KP_EXIT_OK) {
         unlink(context); /* the event could not be recorded: undo the action */
         goto done;
     }
@@ -122,43 +111,8 @@ int kp_cmd_export_init(kp_ctx *ctx, int argc, char **argv)
 done:
     kp_cli_audit_end(&audit);
     kp_cli_passphrase_free(pass);
-    kp_secure_free(secret);
     kp_memzero(file, sizeof file);
     kp_buf_release(&req);
-    return code;
-}
-
-/* The key.exported event: public key, scheme, the recipient's fingerprint, the culprits. */
-static int record_export(kp_cli_audit *audit, kp_ctx *ctx, const uint8_t *context_secret, const kp_export_result *r)
-{
-    if (audit->h == NULL) return KP_EXIT_OK;
-    uint8_t pub[KP_PUBKEY_MAX_BYTES], ek[33];
-    char fp[17];
-    size_t pub_len = kp_export_result_public_key(r, pub);
-    kp_buf pubhex, d;
-    kp_buf_init(&pubhex, 0);
-    kp_buf_init(&d, 0);
-    kp_buf_addhex(&pubhex, pub, pub_len);
-    kp_encryption_key_from_secret(ctx, ek, context_secret);
-    kp_encryption_key_fingerprint(fp, ek);
-    kp_buf_addstr(&d, "{\"curve\":\"");
-    kp_buf_addstr(&d, kp_curve_name(kp_export_result_curve(r)));
-    kp_buf_addstr(&d, "\",\"protocol\":\"");
-    kp_buf_addstr(&d, kp_protocol_name(kp_export_result_protocol(r)));
-    kp_buf_addstr(&d, "\",\"recipient\":\"");
-    kp_buf_addstr(&d, fp);
-    kp_buf_addstr(&d, "\",\"culprits\":[");
-    for (size_t i = 0; i < kp_export_result_culprit_count(r); i++) {
-        const char *id = kp_export_result_culprit(r, i, NULL, NULL);
-        if (i) kp_buf_addstr(&d, ",");
-        kp_buf_addjstr(&d, id, strlen(id));
-    }
-    kp_status st = kp_buf_addstr(&d, "]}");
-    int code = st == KP_OK ? kp_cli_audit_record(audit, "key.exported", NULL, (const char *)pubhex.data, NULL, 0,
-                                                 (const char *)d.data)
-                           : kp_cli_fail(st, "export recover");
-    kp_buf_release(&pubhex);
-    kp_buf_release(&d);
     return code;
 }
 
@@ -234,14 +188,9 @@ int kp_cmd_export_recover(kp_ctx *ctx, int argc, char **argv)
         (code = kp_cli_key_out_passphrase(fmt, key_passfile, &kpass, &kpasslen)) != KP_EXIT_OK ||
         (code = kp_cli_audit_begin(ctx, &audit)) != KP_EXIT_OK)
         goto done;
-    if ((st = kp_context_open(ctx, secret, ctxfile, ctxlen, pass, passlen)) != KP_OK) {
-        code = kp_cli_fail(st, context);
+    if ((code = kp_eng_export_open(ctx, ctxfile, ctxlen, context, pass, passlen, resp, resplen, response, secret, &r)) !=
+        KP_EXIT_OK)
         goto done;
-    }
-    if ((st = kp_export_recover(ctx, &r, secret, (const char *)resp, resplen)) != KP_OK) {
-        code = kp_cli_fail(st, response);
-        goto done;
-    }
     for (size_t i = 0; i < kp_export_result_culprit_count(r); i++) {
         const char *reason;
         const char *id = kp_export_result_culprit(r, i, NULL, &reason);
@@ -261,7 +210,7 @@ int kp_cmd_export_recover(kp_ctx *ctx, int argc, char **argv)
                 KP_EXIT_OK &&
             (st = kp_key_write_check(fmt, c)) != KP_OK)
             code = kp_cli_fail(st, "--out-format");
-        if (code == KP_EXIT_OK && (code = record_export(&audit, ctx, secret, r)) == KP_EXIT_OK)
+        if (code == KP_EXIT_OK && (code = kp_eng_record_export(&audit, ctx, secret, r)) == KP_EXIT_OK)
             code = kp_cli_key_write(ctx, fmt, c, key, kpass, kpasslen, strength, out_file);
         kp_secure_free(key);
         goto done;
@@ -282,7 +231,7 @@ int kp_cmd_export_recover(kp_ctx *ctx, int argc, char **argv)
         code = kp_cli_fail(st, "export recover");
         goto done;
     }
-    if ((code = record_export(&audit, ctx, secret, r)) != KP_EXIT_OK) goto done;
+    if ((code = kp_eng_record_export(&audit, ctx, secret, r)) != KP_EXIT_OK) goto done;
     code = kp_cli_stdout(out.data, out.len);
 done:
     kp_cli_audit_end(&audit);

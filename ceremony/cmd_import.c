@@ -6,56 +6,9 @@
 
 #include "audit_hook.h"
 #include "commands.h"
+#include "engine.h"
 #include "io.h"
 #include "key_cli.h"
-
-/* The import.prepared event: the public key (never the key), scheme, signers, the request's hash. */
-static int record_import(kp_cli_audit *audit, kp_ctx *ctx, const kp_signers *signers, kp_curve c, kp_protocol p,
-                         unsigned t, const uint8_t *key, const kp_buf *request, const kp_cli_key_in *in)
-{
-    if (audit->h == NULL) return KP_EXIT_OK;
-    uint8_t pub[KP_PUBKEY_MAX_BYTES], h[32];
-    size_t pub_len;
-    kp_buf pubhex, d;
-    kp_status st = kp_public_key(ctx, pub, &pub_len, c, key);
-    if (st != KP_OK) return kp_cli_fail(st, "import prepare");
-    kp_buf_init(&pubhex, 0);
-    kp_buf_init(&d, 0);
-    kp_buf_addhex(&pubhex, pub, pub_len);
-    kp_sha256(h, request->data, request->len); /* the bytes printed, as `keyport approve --request` hashes the file */
-    char head[160];
-    snprintf(head, sizeof head, "{\"curve\":\"%s\",\"protocol\":\"%s\",\"minSigners\":%u,\"request\":\"", kp_curve_name(c),
-             kp_protocol_name(p), t);
-    kp_buf_addstr(&d, head);
-    kp_buf_addhex(&d, h, 32);
-    kp_buf_addstr(&d, "\",\"signers\":[");
-    for (size_t i = 0; i < kp_signers_count(signers); i++) {
-        const char *id = kp_signers_get(signers, i, NULL);
-        if (i) kp_buf_addstr(&d, ",");
-        kp_buf_addjstr(&d, id, strlen(id));
-    }
-    /* where the key came from, and the addresses the operators confirmed (nothing secret) */
-    kp_buf_addstr(&d, "],\"keyFormat\":");
-    kp_buf_addjstr(&d, in->format ? in->format : "hex", strlen(in->format ? in->format : "hex"));
-    if (in->path) {
-        kp_buf_addstr(&d, ",\"path\":");
-        kp_buf_addjstr(&d, in->path, strlen(in->path));
-    }
-    kp_buf_addstr(&d, ",");
-    int code = kp_cli_key_addresses_json(ctx, &d, c, (int)p, pub, pub_len);
-    if (code != KP_EXIT_OK) {
-        kp_buf_release(&pubhex);
-        kp_buf_release(&d);
-        return code;
-    }
-    st = kp_buf_addstr(&d, "}");
-    code = st == KP_OK ? kp_cli_audit_record(audit, "import.prepared", NULL, (const char *)pubhex.data, NULL, 0,
-                                                 (const char *)d.data)
-                           : kp_cli_fail(st, "import prepare");
-    kp_buf_release(&pubhex);
-    kp_buf_release(&d);
-    return code;
-}
 
 int kp_cmd_import_prepare(kp_ctx *ctx, int argc, char **argv)
 {
@@ -148,7 +101,7 @@ int kp_cmd_import_prepare(kp_ctx *ctx, int argc, char **argv)
         code = kp_cli_fail(st, "import prepare");
         goto done;
     }
-    if ((code = record_import(&audit, ctx, signers, c, p, (unsigned)t, key, &out, &kin)) != KP_EXIT_OK) goto done;
+    if ((code = kp_eng_record_import(&audit, ctx, signers, c, p, (unsigned)t, key, &out, kin.format, kin.path)) != KP_EXIT_OK) goto done;
     code = kp_cli_stdout(out.data, out.len);
 done:
     kp_cli_audit_end(&audit);

@@ -15,18 +15,6 @@
 
 #define KEY_FILE_MAX (64 * 1024)
 
-/* Appends formatted text (for the listings; no secret passes here). */
-static kp_status addf(kp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static kp_status addf(kp_buf *b, const char *fmt, ...)
-{
-    char tmp[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof tmp) return KP_ERR_INTERNAL;
-    return kp_buf_add(b, tmp, (size_t)n);
-}
 #define SECRET_LINE_MAX 1024
 
 int kp_cli_key_option(kp_cli_key_in *in, int o, const char *arg)
@@ -226,19 +214,19 @@ static int key_formats(int argc, char **argv)
     kp_buf_init(&b, 0);
     char in[64], out[64];
     if (json) kp_buf_addstr(&b, "[");
-    else addf(&b, "%-17s %-25s %-25s %s\n", "FORMAT", "IN (curves)", "OUT (curves)", "WHAT");
+    else kp_cli_addf(&b, "%-17s %-25s %-25s %s\n", "FORMAT", "IN (curves)", "OUT (curves)", "WHAT");
     for (size_t i = 0; i < kp_key_format_count(); i++) {
         const kp_key_format_info *f = kp_key_format_get(i);
         curves_of(f->in_curves | (f->id == KP_KEYFMT_XPUB ? KP_CURVE_BIT(KP_CURVE_SECP256K1) : 0), in, sizeof in);
         curves_of(f->out_curves, out, sizeof out);
         if (json) {
-            addf(&b, "%s{\"name\":\"%s\",\"in\":[", i ? "," : "", f->name);
+            kp_cli_addf(&b, "%s{\"name\":\"%s\",\"in\":[", i ? "," : "", f->name);
             for (kp_curve c = KP_CURVE_SECP256K1; c <= KP_CURVE_STARK; c++)
-                if (f->in_curves & KP_CURVE_BIT(c)) addf(&b, "%s\"%s\"", (f->in_curves & (KP_CURVE_BIT(c) - 1)) ? "," : "", kp_curve_name(c));
+                if (f->in_curves & KP_CURVE_BIT(c)) kp_cli_addf(&b, "%s\"%s\"", (f->in_curves & (KP_CURVE_BIT(c) - 1)) ? "," : "", kp_curve_name(c));
             kp_buf_addstr(&b, "],\"out\":[");
             for (kp_curve c = KP_CURVE_SECP256K1; c <= KP_CURVE_STARK; c++)
-                if (f->out_curves & KP_CURVE_BIT(c)) addf(&b, "%s\"%s\"", (f->out_curves & (KP_CURVE_BIT(c) - 1)) ? "," : "", kp_curve_name(c));
-            addf(&b, "],\"publicOnly\":%s,\"path\":\"%s\",\"passphrase\":\"%s\",\"summary\":", f->id == KP_KEYFMT_XPUB ? "true" : "false",
+                if (f->out_curves & KP_CURVE_BIT(c)) kp_cli_addf(&b, "%s\"%s\"", (f->out_curves & (KP_CURVE_BIT(c) - 1)) ? "," : "", kp_curve_name(c));
+            kp_cli_addf(&b, "],\"publicOnly\":%s,\"path\":\"%s\",\"passphrase\":\"%s\",\"summary\":", f->id == KP_KEYFMT_XPUB ? "true" : "false",
                         f->path == 2 ? "required" : f->path ? "optional" : "none",
                         f->passphrase == 2 ? "required" : f->passphrase ? "optional" : "none");
             kp_buf_addjstr(&b, f->summary, strlen(f->summary));
@@ -255,7 +243,7 @@ static int key_formats(int argc, char **argv)
             else kp_buf_addstr(&b, "null");
             kp_buf_addstr(&b, "}");
         } else {
-            addf(&b, "%-17s %-25s %-25s ", f->name, f->id == KP_KEYFMT_XPUB ? "secp256k1 (show only)" : in, out);
+            kp_cli_addf(&b, "%-17s %-25s %-25s ", f->name, f->id == KP_KEYFMT_XPUB ? "secp256k1 (show only)" : in, out);
             kp_buf_addstr(&b, f->summary);
             if (f->aliases) {
                 kp_buf_addstr(&b, " (also: ");
@@ -264,7 +252,7 @@ static int key_formats(int argc, char **argv)
             }
             kp_buf_addstr(&b, "\n");
             if (f->refusal) {
-                addf(&b, "%-17s %-25s %-25s not written: ", "", "", "");
+                kp_cli_addf(&b, "%-17s %-25s %-25s not written: ", "", "", "");
                 kp_buf_addstr(&b, f->refusal);
                 kp_buf_addstr(&b, "\n");
             }
@@ -325,7 +313,7 @@ static int key_show(kp_ctx *ctx, int argc, char **argv)
     kp_buf b;
     kp_buf_init(&b, 0);
     if (json) {
-        addf(&b, "{\"curve\":\"%s\",\"publicKey\":\"", kp_curve_name(c));
+        kp_cli_addf(&b, "{\"curve\":\"%s\",\"publicKey\":\"", kp_curve_name(c));
         kp_buf_addhex(&b, pub, pub_len);
         kp_buf_addstr(&b, "\",");
         if ((code = kp_cli_key_addresses_json(ctx, &b, c, (int)p, pub, pub_len)) == KP_EXIT_OK)
@@ -336,10 +324,10 @@ static int key_show(kp_ctx *ctx, int argc, char **argv)
         if ((st = kp_addresses(ctx, a, &n, c, (int)p, pub, pub_len)) != KP_OK) {
             code = kp_cli_fail(st, "addresses");
         } else {
-            addf(&b, "%-40s %s\n%-40s ", "curve", kp_curve_name(c), "public key");
+            kp_cli_addf(&b, "%-40s %s\n%-40s ", "curve", kp_curve_name(c), "public key");
             kp_buf_addhex(&b, pub, pub_len);
             kp_buf_addstr(&b, "\n");
-            for (size_t i = 0; i < n; i++) addf(&b, "%-40s %s\n", a[i].label, a[i].text);
+            for (size_t i = 0; i < n; i++) kp_cli_addf(&b, "%-40s %s\n", a[i].label, a[i].text);
             st = b.data ? KP_OK : KP_ERR_NOMEM;
         }
     }

@@ -10,6 +10,7 @@
 
 #include "audit_hook.h"
 #include "commands.h"
+#include "engine.h"
 #include "io.h"
 
 static void iso_time(char out[32], int64_t t)
@@ -77,8 +78,7 @@ int kp_cmd_operator(kp_ctx *ctx, int argc, char **argv)
     snprintf(prompt, sizeof prompt, "Passphrase for operator %s: ", name);
     int code = kp_cli_passphrase(passfile, 1, prompt, &pass, &passlen);
     if (code == KP_EXIT_OK) {
-        kp_status st = kp_operator_new(ctx, &op, &file, name, pass, passlen, strength);
-        if (st != KP_OK) code = kp_cli_fail(st, "operator new");
+        code = kp_eng_operator_new(ctx, &file, name, pass, passlen, strength, &op);
     }
     if (code == KP_EXIT_OK) code = kp_cli_write_new_file(outpath, file.data, file.len, 0600);
     if (code == KP_EXIT_OK) {
@@ -96,17 +96,6 @@ int kp_cmd_operator(kp_ctx *ctx, int argc, char **argv)
 }
 
 /* ------------------------------------------------------------ policy */
-
-static int load_policy(const char *path, kp_policy **out)
-{
-    unsigned char *text;
-    size_t len;
-    int code = kp_cli_read_file(path, KP_MAX_INPUT_BYTES, 0, &text, &len);
-    if (code != KP_EXIT_OK) return code;
-    kp_status st = kp_policy_parse(out, (const char *)text, len);
-    kp_cli_free(text, len, 0);
-    return st == KP_OK ? KP_EXIT_OK : kp_cli_fail(st, path);
-}
 
 static void print_policy(const kp_policy *p)
 {
@@ -130,7 +119,7 @@ int kp_cmd_policy(kp_ctx *ctx, int argc, char **argv)
     if (strcmp(sub, "check") == 0) {
         if (argc != 3) return kp_cli_usage("usage: keyport policy check POLICY.json");
         kp_policy *p = NULL;
-        int code = load_policy(argv[2], &p);
+        int code = kp_eng_load_policy(argv[2], &p);
         if (code != KP_EXIT_OK) return code;
         print_policy(p);
         kp_policy_free(p);
@@ -181,29 +170,15 @@ int kp_cmd_policy(kp_ctx *ctx, int argc, char **argv)
         if (quorum[a] == 0)
             return kp_cli_usage("policy new: --quorum %s=M is required (for import, export and archive)",
                                 kp_action_name((kp_action)(a + 1)));
-    kp_operator *ops[KP_MAX_SIGNERS] = {0};
-    kp_policy_member members[KP_MAX_SIGNERS];
     kp_buf out;
     kp_buf_init(&out, 0);
-    int code = KP_EXIT_OK;
-    for (size_t i = 0; i < nfiles && code == KP_EXIT_OK; i++) {
-        /* only the public parts are read: no passphrase is asked */
-        if ((code = kp_cli_load_operator(ctx, files[i], 0, NULL, &ops[i])) == KP_EXIT_OK) {
-            members[i].name = kp_operator_name(ops[i]);
-            kp_operator_public_key(ops[i], members[i].public_key);
-        }
-    }
-    if (code == KP_EXIT_OK) {
-        kp_status st = kp_policy_write(&out, id, members, nfiles, quorum);
-        if (st != KP_OK) code = kp_cli_fail(st, "policy new");
-    }
+    int code = kp_eng_policy_new(ctx, &out, id, files, nfiles, quorum);
     if (code == KP_EXIT_OK) code = kp_cli_write_new_file(outpath, out.data, out.len, 0644);
     if (code == KP_EXIT_OK) {
         kp_policy *p = NULL;
         if (kp_policy_parse(&p, (const char *)out.data, out.len) == KP_OK) print_policy(p);
         kp_policy_free(p);
     }
-    for (size_t i = 0; i < nfiles; i++) kp_operator_free(ops[i]);
     kp_buf_release(&out);
     return code;
 }
@@ -213,23 +188,6 @@ int kp_cmd_policy(kp_ctx *ctx, int argc, char **argv)
 struct approval_args {
     const char *policy, *action, *key_id, *request, *bundle;
 };
-
-/* An approval signs the request's digest, so the request must be a body an operator could have read:
- * a JSON object (an import, export or archive body), not nothing, not any other bytes. */
-static int check_request(const char *path, const unsigned char *req, size_t len)
-{
-    size_t i = 0;
-    while (i < len && (req[i] == ' ' || req[i] == '\t' || req[i] == '\n' || req[i] == '\r')) i++;
-    if (i == len)
-        return kp_cli_error(KP_EXIT_INPUT, "%s: the request is empty; an approval must name a request body (a JSON object)",
-                            path);
-    if (kp_json_check((const char *)req, len, path) != KP_OK)
-        return kp_cli_error(KP_EXIT_INPUT, "the request is not valid JSON: %s", kp_error_detail());
-    if (req[i] != '{')
-        return kp_cli_error(KP_EXIT_INPUT, "%s: the request is a JSON value but not an object; an import, export or "
-                            "archive body is an object", path);
-    return KP_EXIT_OK;
-}
 
 /* Reads the policy, the action and the request bytes named by the options. */
 static int load_request(const struct approval_args *a, kp_policy **pol, kp_action *action, unsigned char **req,
@@ -242,9 +200,9 @@ static int load_request(const struct approval_args *a, kp_policy **pol, kp_actio
     if (*action == KP_ACTION_IMPORT && a->key_id != NULL) return kp_cli_usage("--key-id does not go with --action import");
     if (*action != KP_ACTION_IMPORT && a->key_id == NULL)
         return kp_cli_usage("--action %s needs --key-id KEYID", a->action);
-    int code = load_policy(a->policy, pol);
+    int code = kp_eng_load_policy(a->policy, pol);
     if (code == KP_EXIT_OK) code = kp_cli_read_file(a->request, KP_MAX_INPUT_BYTES, 0, req, reqlen);
-    if (code == KP_EXIT_OK) code = check_request(a->request, *req, *reqlen);
+    if (code == KP_EXIT_OK) code = kp_eng_check_request(a->request, *req, *reqlen);
     return code;
 }
 
@@ -315,32 +273,10 @@ int kp_cmd_approve(kp_ctx *ctx, int argc, char **argv)
     if (code == KP_EXIT_OK) code = kp_cli_load_operator(ctx, opfile, 1, passfile, &op);
     if (code == KP_EXIT_OK) code = kp_cli_audit_begin(ctx, &audit);
     if (code == KP_EXIT_OK) {
-        kp_status st = kp_approval_sign(ctx, &out, (const char *)old, oldlen, op, pol, action, a.key_id, req, reqlen,
-                                        (int64_t)time(NULL), ttl);
-        if (st != KP_OK) code = kp_cli_fail(st, "approve");
+        code = kp_eng_approve(ctx, &out, old, oldlen, op, pol, action, a.key_id, req, reqlen, ttl);
     }
-    if (code == KP_EXIT_OK) {
-        /* the event first: a recorded approval that is not in the bundle is harmless, the reverse is not */
-        uint8_t h[32];
-        char hash[65];
-        kp_sha256(h, req, reqlen);
-        hex32(hash, h);
-        const char *name = kp_operator_name(op);
-        kp_buf d;
-        kp_buf_init(&d, 0);
-        kp_status ds = kp_buf_addstr(&d, "{\"action\":\"");
-        if (ds == KP_OK) ds = kp_buf_addstr(&d, kp_action_name(action));
-        if (ds == KP_OK) ds = kp_buf_addstr(&d, "\",\"policy\":");
-        if (ds == KP_OK) ds = kp_buf_addjstr(&d, kp_policy_id(pol), strlen(kp_policy_id(pol)));
-        if (ds == KP_OK) ds = kp_buf_addstr(&d, ",\"request\":\"");
-        if (ds == KP_OK) ds = kp_buf_addstr(&d, hash);
-        if (ds == KP_OK) ds = kp_buf_addstr(&d, "\",\"operator\":");
-        if (ds == KP_OK) ds = kp_buf_addjstr(&d, name, strlen(name));
-        if (ds == KP_OK) ds = kp_buf_addstr(&d, "}");
-        code = ds != KP_OK ? kp_cli_fail(ds, "approve")
-                           : kp_cli_audit_record(&audit, "approval.recorded", a.key_id, NULL, &name, 1, (const char *)d.data);
-        kp_buf_release(&d);
-    }
+    /* the event first: a recorded approval that is not in the bundle is harmless, the reverse is not */
+    if (code == KP_EXIT_OK) code = kp_eng_record_approval(&audit, op, pol, action, a.key_id, req, reqlen);
     if (code == KP_EXIT_OK) code = kp_cli_replace_file(a.bundle, out.data, out.len, 0644);
     if (code == KP_EXIT_OK)
         printf("%s approved %s%s%s; the bundle %s now holds it\n", kp_operator_name(op), a.action, a.key_id ? " of key " : "",

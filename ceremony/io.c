@@ -10,6 +10,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "commands.h"
 #include "io.h"
 
 #define PASS_MAX 1024
@@ -37,8 +38,23 @@ int kp_cli_exit_code(kp_status st)
     }
 }
 
+static void (*error_sink)(int code, const char *msg, void *data);
+static void *error_sink_data;
+
+void kp_cli_set_error_sink(void (*fn)(int code, const char *msg, void *data), void *data)
+{
+    error_sink = fn;
+    error_sink_data = data;
+}
+
 int kp_cli_verror(int code, const char *fmt, va_list ap)
 {
+    if (error_sink != NULL) {
+        char msg[1024];
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        error_sink(code, msg, error_sink_data);
+        return code;
+    }
     fputs("keyport: ", stderr);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
@@ -62,6 +78,17 @@ int kp_cli_usage(const char *fmt, ...)
     kp_cli_verror(KP_EXIT_USAGE, fmt, ap);
     va_end(ap);
     return KP_EXIT_USAGE;
+}
+
+kp_status kp_cli_addf(kp_buf *b, const char *fmt, ...)
+{
+    char tmp[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof tmp) return KP_ERR_INTERNAL;
+    return kp_buf_add(b, tmp, (size_t)n);
 }
 
 int kp_cli_fail(kp_status st, const char *where)

@@ -41,6 +41,13 @@ int kp_cli_verror(int code, const char *fmt, va_list ap) __attribute__((format(p
  * files that call it, not in the file with main (keyport.c). */
 int kp_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Appends formatted text (at most 1023 bytes; listings, never a secret) to b. */
+kp_status kp_cli_addf(kp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Sends every message above to fn instead of stderr (fn NULL: stderr again); for a full-screen
+ * front end, which shows them itself. */
+void kp_cli_set_error_sink(void (*fn)(int code, const char *msg, void *data), void *data);
+
 /* Reads a whole file ("-" for standard input) of at most max bytes into *out (NUL-terminated;
  * secure memory when secure != 0; free with kp_cli_free). Returns an exit code (0 = read). */
 int kp_cli_read_file(const char *path, size_t max, int secure, unsigned char **out, size_t *len);

@@ -149,6 +149,9 @@ KP_API kp_status kp_bip39_seed(uint8_t seed[64], const char *mnemonic, size_t le
 /** The nearest word of the BIP-39 English list to word (edit distance, a shared 4-letter prefix
  *  first). Returns a static string. For messages only: it does not run in constant time. */
 KP_API const char *kp_bip39_nearest(const char *word, size_t len);
+/** The i-th word (0..2047) of the BIP-39 English list (a thread-local copy, valid until the next
+ *  call), NULL past the end; for completion. */
+KP_API const char *kp_bip39_word(size_t i);
 
 /** StarkEx/Starknet key grinding (starkex-resources key_derivation.js grindKey): the first
  *  SHA-256(key || index) below the largest multiple of the Stark order under 2^256, reduced mod

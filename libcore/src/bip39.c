@@ -99,6 +99,15 @@ static size_t edit_distance(const char *a, size_t la, const char *b, size_t lb)
     return row[lb];
 }
 
+const char *kp_bip39_word(size_t i)
+{
+    static _Thread_local char out[9];
+    if (i >= 2048) return NULL;
+    memcpy(out, BIP39_WORDS[i], 8);
+    out[8] = 0;
+    return out;
+}
+
 const char *kp_bip39_nearest(const char *word, size_t len)
 {
     static _Thread_local char out[9];
