@@ -4,6 +4,7 @@
 #define KEYPORT_GO_H
 #include "keyport.h"
 #include "keyport_keyfmt.h"
+#include "keyport_client.h"
 
 typedef struct gokp_outcome {
     kp_status st;

@@ -53,7 +53,7 @@ if [ ! -f "$BUILD/build.ninja" ]; then
 fi
 ninja -C "$BUILD" >"$WORK/ninja.log" 2>&1 || { cat "$WORK/ninja.log"; bad "building libkeyport"; finish; }
 export PKG_CONFIG_PATH=$BUILD/meson-uninstalled${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
-export LD_LIBRARY_PATH=$BUILD/libcore${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export LD_LIBRARY_PATH=$BUILD/libcore:$BUILD/libclient${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export KEYPORTD_BIN=${KEYPORTD_BIN:-$BUILD/server/keyportd}
 [ -x "$KEYPORTD_BIN" ] || bad "no keyportd at $KEYPORTD_BIN: the cluster client tests will fail"
 pkg-config --exists keyport || { bad "pkg-config finds no keyport in $BUILD/meson-uninstalled"; finish; }
@@ -87,7 +87,7 @@ count_json "$WORK/cgocheck2.json" "GOEXPERIMENT=cgocheck2 go test"
 
 # The keyport_static tag: libkeyport.a linked into the binary, which runs without the .so.
 if "$GO" test -tags keyport_static -c -o "$WORK/keyport-static.test" . >"$WORK/static.txt" 2>&1; then
-    if ldd "$WORK/keyport-static.test" | grep -q 'libkeyport\.so'; then
+    if ldd "$WORK/keyport-static.test" | grep -q 'libkeyport\(-client\)\?\.so'; then
         ldd "$WORK/keyport-static.test"; bad "the keyport_static build still needs libkeyport.so"
     elif (cd "$HERE" && env -u LD_LIBRARY_PATH "$WORK/keyport-static.test" -test.count=1 >>"$WORK/static.txt" 2>&1); then
         ok "go test -tags keyport_static: libkeyport linked in, the tests pass without libkeyport.so"
