@@ -9,6 +9,7 @@ import "C"
 import (
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -171,6 +172,33 @@ func (c *Client) ArchiveKey(ctx context.Context, keyID string, approvals []byte)
 // GenerateKey sends POST /keys (distributed key generation, a user action); the key object.
 func (c *Client) GenerateKey(ctx context.Context, body, approvals []byte) ([]byte, error) {
 	return c.call(ctx, "POST", "/keys", body, &CallOptions{UserAction: true, Approvals: approvals})
+}
+
+// SignMessage sends POST /keys/{keyID}/signatures with a Message body (a user action): threshold
+// FROST among the cluster's signers, for a FROST ed25519 key. approvals may be nil when the
+// cluster's policy names no sign quorum. It returns the signature object; its
+// signature.encoded is "0x" and the hex of the 64-byte Ed25519 signature. ECDSA keys are refused
+// with 501 and archived keys with 409 (an *APIError).
+func (c *Client) SignMessage(ctx context.Context, keyID string, message, approvals []byte) ([]byte, error) {
+	return c.sign(ctx, keyID, "Message", "message", message, approvals)
+}
+
+// SignHash is SignMessage with a Hash body: the 32 bytes a FROST_BITCOIN key signs (BIP-340).
+func (c *Client) SignHash(ctx context.Context, keyID string, hash, approvals []byte) ([]byte, error) {
+	if len(hash) != 32 {
+		return nil, &Error{Op: "SignHash", Code: ErrFormat, Detail: fmt.Sprintf("a hash to sign is 32 bytes, not %d", len(hash))}
+	}
+	return c.sign(ctx, keyID, "Hash", "hash", hash, approvals)
+}
+
+func (c *Client) sign(ctx context.Context, keyID, kind, field string, data, approvals []byte) ([]byte, error) {
+	body := []byte(`{"kind":"` + kind + `","` + field + `":"0x` + hex.EncodeToString(data) + `"}`)
+	return c.call(ctx, "POST", "/keys/"+url.PathEscape(keyID)+"/signatures", body, &CallOptions{UserAction: true, Approvals: approvals})
+}
+
+// Signatures is GET /keys/{keyID}/signatures: {"items":[signature objects]}, oldest first.
+func (c *Client) Signatures(ctx context.Context, keyID string) ([]byte, error) {
+	return c.call(ctx, "GET", "/keys/"+url.PathEscape(keyID)+"/signatures", nil, nil)
 }
 
 // Keys is GET /keys.

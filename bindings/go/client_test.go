@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -266,5 +267,71 @@ func TestAuditLogAppendVerify(t *testing.T) {
 	rep, err = VerifyAuditLog(bad, nil, nil)
 	if err != nil || rep.OK || rep.Line != 2 || rep.Message == "" {
 		t.Fatalf("an altered entry: %+v %v", rep, err)
+	}
+}
+
+// Threshold signing through the binding: a FROST ed25519 key imported from a known seed signs a
+// message in the cluster, and Go's crypto/ed25519 verifies the signature under the seed's own
+// public key; a BIP-340 hash of the wrong length is refused before any call; the signature is
+// listed; an ECDSA key is refused with 501.
+func TestClusterSignsWithFROST(t *testing.T) {
+	d := startKeyportd(t)
+	c, err := NewClient(d.url, d.token, d.cred)
+	must(t, err)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	doc, err := c.Signers(ctx)
+	must(t, err)
+	signers, err := ParseSigners(doc, "")
+	must(t, err)
+	seed := bytes.Repeat([]byte{0x5a}, 32)
+	key, err := ParseKey(FormatEd25519Seed, []byte(hex.EncodeToString(seed)), nil)
+	must(t, err)
+	defer key.Close()
+	body, err := PrepareImport(signers, key, &ImportOptions{Protocol: FROST})
+	must(t, err)
+	ans, err := c.ImportKey(ctx, body, d.bundle(t, ActionImport, body, ""))
+	must(t, err)
+	var k struct{ ID string }
+	must(t, json.Unmarshal(ans, &k))
+	msg := []byte("keyport: signed by a quorum of signers, never by one key")
+	ans, err = c.SignMessage(ctx, k.ID, msg, nil)
+	must(t, err)
+	var sig struct {
+		ID        string
+		Status    string
+		Signature struct{ Encoded string }
+	}
+	must(t, json.Unmarshal(ans, &sig))
+	raw, err := hex.DecodeString(strings.TrimPrefix(sig.Signature.Encoded, "0x"))
+	if err != nil || sig.Status != "Signed" || len(raw) != 64 {
+		t.Fatalf("%s", ans)
+	}
+	pub := ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)
+	if !ed25519.Verify(pub, msg, raw) {
+		t.Fatalf("crypto/ed25519 does not verify the cluster's signature: %s", ans)
+	}
+	if ed25519.Verify(pub, append(msg, '!'), raw) {
+		t.Fatal("the signature verifies another message")
+	}
+	list, err := c.Signatures(ctx, k.ID)
+	must(t, err)
+	if !strings.Contains(string(list), sig.ID) {
+		t.Fatalf("the signature %s is not listed: %s", sig.ID, list)
+	}
+	if _, err := c.SignHash(ctx, k.ID, []byte("short"), nil); !errors.Is(err, ErrFormat) {
+		t.Fatalf("a 5-byte hash: %v", err)
+	}
+	ecdsa, _ := RandomKey(Secp256k1)
+	defer ecdsa.Close()
+	body, _ = PrepareImport(signers, ecdsa, nil)
+	ans, err = c.ImportKey(ctx, body, d.bundle(t, ActionImport, body, ""))
+	must(t, err)
+	must(t, json.Unmarshal(ans, &k))
+	_, err = c.SignHash(ctx, k.ID, bytes.Repeat([]byte{1}, 32), nil)
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Status != 501 {
+		t.Fatalf("signing with a CGGMP21 key: %v", err)
 	}
 }
