@@ -1011,10 +1011,13 @@ static int text_step(kp_ceremony *c, int id, const char *text)
         c->signers = s;
         break;
     }
-    case S_KEY_PATH:
-        snprintf(c->path, sizeof c->path, "%s", text);
+    case S_KEY_PATH: {
+        size_t n = strlen(text);
+        if (n >= sizeof c->path) return kp_cli_error(KP_EXIT_USAGE, "the derivation path is longer than %zu characters", sizeof c->path - 1);
+        memcpy(c->path, text, n + 1);
         if ((code = parse_key(c)) != KP_EXIT_OK) return code;
         break;
+    }
     case S_KEY_FILE: {
         unsigned char *k = NULL;
         size_t klen = 0;
@@ -1077,7 +1080,9 @@ static int text_step(kp_ceremony *c, int id, const char *text)
     case S_QUORUM: {
         unsigned q[KP_ACTION_COUNT] = {0};
         char copy[256], *save = NULL;
-        snprintf(copy, sizeof copy, "%s", text);
+        size_t tlen = strlen(text);
+        if (tlen >= sizeof copy) return kp_cli_error(KP_EXIT_USAGE, "the quorums are longer than %zu characters", sizeof copy - 1);
+        memcpy(copy, text, tlen + 1);
         for (char *t = strtok_r(copy, " \t,", &save); t != NULL; t = strtok_r(NULL, " \t,", &save)) {
             char *eq = strchr(t, '='), *end;
             kp_action a;
