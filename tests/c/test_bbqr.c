@@ -495,6 +495,7 @@ Test(bbqr, a_deflate_bomb_stops_at_max_bytes)
     kp_buf_init(&b, 0);
     cr_assert_eq(kp_bbqr_joiner_finish(j, &b, NULL), KP_ERR_TOO_LARGE);
     cr_assert_eq(b.len, 0);
+    kp_buf_release(&b);
     kp_bbqr_joiner_free(j);
     /* plain base32 over the limit is refused while the frames come in */
     uint8_t r[3000];
