@@ -1,5 +1,5 @@
 /*
- * keyport_bench.c: keyport-bench, single-threaded throughput of libkeyport (DESIGN.md, Benchmarks).
+ * keyport_bench.c: keyport-bench, single-threaded throughput of libkeyport (docs/design.md, Benchmarks).
  *
  * For each curve it times, each for at least a fixed wall time (--seconds) after a short warm-up,
  * in interleaved slices so that the bare operations and the full calls see the same machine load:

@@ -1,6 +1,6 @@
 /*
  * cmd_api.c: keyport api (the client of a keyport cluster, server/API.md) and keyport credential
- * (the Key credentials that sign its user actions, WIRE.md §5).
+ * (the Key credentials that sign its user actions, docs/wire.md §5).
  *
  * The files the api commands send and write are exactly those of the offline commands: the
  * request files of `keyport import prepare` and `keyport export init` go out byte for byte, the
@@ -88,7 +88,7 @@ static const char CREDENTIAL_USAGE[] =
     "usage: keyport credential new --alg Ed25519|ECDSA-P256 --id CREDID --out FILE\n"
     "       keyport credential show FILE\n"
     "\n"
-    "A credential signs the user actions of `keyport api` (WIRE.md §5). `show` prints its public\n"
+    "A credential signs the user actions of `keyport api` (docs/wire.md §5). `show` prints its public\n"
     "part and a JSON line to put in keyportd's --credentials array.\n";
 
 /* ------------------------------------------------------------ a small JSON reader */

@@ -274,7 +274,7 @@ int main(int argc, char **argv)
             for (int i = 0; i < 8; i++) kp_buf_release(&c8[i]);
             kp_buf_release(&r8);
         }
-        /* Whole-scalar indices (WIRE.md §2): a 3-of-3 on the indices 2^32 and two random scalars.
+        /* Whole-scalar indices (docs/wire.md §2): a 3-of-3 on the indices 2^32 and two random scalars.
          * Any three values are shares of the key they interpolate to. */
         {
             uint8_t xs[3][32], ys[3][32], sid[3][6], k3[32], p3[KP_PUBKEY_MAX_BYTES];

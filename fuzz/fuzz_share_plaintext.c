@@ -1,4 +1,4 @@
-/* Fuzz target: the share plaintexts inside the envelope (WIRE.md §2), export and import forms.
+/* Fuzz target: the share plaintexts inside the envelope (docs/wire.md §2), export and import forms.
  * The first byte picks the curve and, for import, the number of public shares. */
 #include "fuzz_common.h"
 #include "wire.h"

@@ -1,4 +1,4 @@
-/* action.c: user action signing (WIRE.md §5, API.md "Authentication and authorization"). */
+/* action.c: user action signing (docs/wire.md §5, API.md "Authentication and authorization"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  *   start.c   start-up: options, the DATA folder, the token, the audit identity, the signers;
  *   api.c     routing, the bearer token, approvals, the audit log, the read endpoints;
  *   keys.c    import, key generation, export, archive, and the two-phase commit with its recovery;
- *   action.c  user action signing (WIRE.md §5).
+ *   action.c  user action signing (docs/wire.md §5).
  *
  * Locks, always taken in this order and never the other way: nonce_lock, then db_lock; the
  * audit, busy and action locks are taken alone.
@@ -171,7 +171,7 @@ int ks_keys_generate(ks_err *e, ks_api *api, const ks_authz *z, const uint8_t *b
  *  Returns 0 or 400. */
 int ks_keygen_request_parse(ks_err *e, const uint8_t *body, size_t len, kp_protocol *p, kp_curve *c, char *name,
                             size_t cap, int *has_name);
-/** Reads a WIRE.md §3 export request for a key of this protocol and curve (names): encryptionKey
+/** Reads a docs/wire.md §3 export request for a key of this protocol and curve (names): encryptionKey
  *  (out: ek), supportedSchemes (must hold the key's scheme), delete (out: *delete_after, default 1).
  *  Returns 0 or 400. */
 int ks_export_request_parse(ks_err *e, const kp_ctx *ctx, const char *protocol, const char *curve, const uint8_t *body,

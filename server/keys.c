@@ -1041,7 +1041,7 @@ static int is_cggmp(const char *protocol)
     return strcmp(protocol, "CGGMP21") == 0 || strcmp(protocol, "CGGMP24") == 0;
 }
 
-/* WIRE.md §3 request: encryptionKey, supportedSchemes (which must hold the key's scheme), delete. */
+/* docs/wire.md §3 request: encryptionKey, supportedSchemes (which must hold the key's scheme), delete. */
 int ks_export_request_parse(ks_err *e, const kp_ctx *ctx, const char *protocol, const char *curve, const uint8_t *body,
                             size_t len, uint8_t ek[33], int *delete_after)
 {

@@ -61,7 +61,7 @@ static int count_rows(sqlite3 *db, const char *sql)
     return n;
 }
 
-/* encryption.key: 0x01 || the secret scalar, as WIRE.md §1 serializes it */
+/* encryption.key: 0x01 || the secret scalar, as docs/wire.md §1 serializes it */
 static int make_encryption_key(ks_err *e, void *arg, uint8_t *file, size_t len)
 {
     ks_signer *s = arg;
@@ -109,7 +109,7 @@ int ks_signer_open(ks_err *e, ks_signer **out, const kp_ctx *ctx, const char *di
         ks_sealed_secret(e, key, dir, "storage.key", STORAGE_KEY(s), 32, stored == 0, make_storage_key, s) != 0)
         goto fail;
     if (enc_file[0] != 1) {
-        ks_fail(e, 500, "%s/encryption.key must begin with the byte 0x01 (WIRE.md §1)", dir);
+        ks_fail(e, 500, "%s/encryption.key must begin with the byte 0x01 (docs/wire.md §1)", dir);
         goto fail;
     }
     memcpy(ENC_SECRET(s), enc_file + 1, 32);
@@ -336,7 +336,7 @@ static int op_prepare_import(ks_err *e, ks_signer *s, const cJSON *j, kp_buf *ou
 /* The plaintext of one dealt share (API.md POST /keys): the share, then the dealer's and the
  * recipient's positions (4 bytes each, big-endian) and the key id, so that a sealed share cannot
  * be replayed into another key generation or to another recipient (the envelope has no AAD,
- * WIRE.md §6). */
+ * docs/wire.md §6). */
 #define DEALT_HEADER 40
 
 static void put_u32(uint8_t *p, unsigned v)
@@ -661,7 +661,7 @@ done:
 #define KS_STR(x) KS_STR_(x)
 #define SIGN_MSG_MAX 65536
 
-/* Libkeyport's shares are big-endian scalars (WIRE.md §2); FROST(Ed25519) reads little-endian. */
+/* Libkeyport's shares are big-endian scalars (docs/wire.md §2); FROST(Ed25519) reads little-endian. */
 static void reverse32(uint8_t *out, const uint8_t *in)
 {
     for (size_t i = 0; i < 32; i++) out[i] = in[31 - i];

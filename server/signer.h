@@ -3,7 +3,7 @@
  *
  * A signer holds, in its own folder:
  *   signer.db       SQLite (WAL, synchronous=FULL): its identity, pending and committed shares;
- *   encryption.key.sealed  0x01 || its envelope secret (WIRE.md §1);
+ *   encryption.key.sealed  0x01 || its envelope secret (docs/wire.md §1);
  *   storage.key.sealed     the 32-byte key that seals its shares at rest (kp_at_rest_seal, ad = keyId);
  *   signer.lock            held (flock) by the one process that serves the folder.
  * Both keys are sealed under the key from outside the data folder (ks_sealed_secret), so a copy of

@@ -336,7 +336,7 @@ int ks_json_parse(ks_err *e, cJSON **out, const char *what, const char *text, si
 int ks_json_parse_value(ks_err *e, cJSON **out, const char *what, const char *text, size_t len)
 {
     *out = NULL;
-    /* libkeyport's strict reader decides what is a document (DESIGN.md: a body never means one
+    /* libkeyport's strict reader decides what is a document (docs/design.md: a body never means one
      * thing to keyportd and another to the library); cJSON only builds the tree of what it
      * accepted. fuzz/fuzz_server_json.c checks that the tree means what the strict reader read. */
     kp_status st = kp_json_check(text, len, what);

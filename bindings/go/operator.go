@@ -358,7 +358,7 @@ func (a CredentialAlgorithm) String() string {
 	return fmt.Sprintf("CredentialAlgorithm(%d)", int(a))
 }
 
-// Credential signs user actions (WIRE.md §5); its private key stays in libkeyport.
+// Credential signs user actions (docs/wire.md §5); its private key stays in libkeyport.
 type Credential struct{ h *handle }
 
 func (c *Credential) ptr(fn func(p *C.kp_credential)) {

@@ -48,7 +48,7 @@ KP_CLIENT_API void kp_client_set_credential(kp_client *c, const kp_credential *c
  *  Out: *status, the HTTP status.
  *  In: method, path (starting with "/"); body, len (body may be NULL with len 0); user_action
  *      non-zero: the client first obtains a user action for exactly this method, path and body
- *      (WIRE.md §5), signs it with the credential and sends it in X-DFNS-USERACTION;
+ *      (docs/wire.md §5), signs it with the credential and sends it in X-DFNS-USERACTION;
  *      approvals_b64 (may be NULL) goes in X-Keyport-Approvals.
  *  Returns KP_OK when an HTTP answer arrived, whatever its status; KP_ERR_IO when no answer
  *  arrived (the detail says why); KP_ERR_SIGNATURE-family errors from user action signing;

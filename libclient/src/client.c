@@ -242,7 +242,7 @@ static void server_message(char *out, size_t cap, const kp_buf *body)
     if (n == 0) snprintf(out, cap, "(no message)");
 }
 
-/* ------------------------------------------------------------ user action (WIRE.md §5) */
+/* ------------------------------------------------------------ user action (docs/wire.md §5) */
 
 
 /* A refused step: the server's message in the detail. */

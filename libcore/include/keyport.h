@@ -15,7 +15,7 @@
  * - Secrets (private keys, shares, context secrets, passphrases) are passed in caller
  *   buffers. The library keeps its own copies only in wiped stack memory or in the secure
  *   allocator (kp_secure_alloc), and compares them in constant time.
- * - Scalars are 32 bytes, big-endian, on every curve (ed25519 too, as WIRE.md §2 has it).
+ * - Scalars are 32 bytes, big-endian, on every curve (ed25519 too, as docs/wire.md §2 has it).
  * - Thread safety: a kp_ctx is immutable after kp_ctx_new and may be shared by threads.
  *   kp_error_detail() is per thread. Result objects are not shared between threads.
  * - The library never prints, never exits, never reads the environment or the terminal,
@@ -68,7 +68,7 @@ KP_API const char *kp_error_detail(void);
 #define KP_POINT_MAX_BYTES       65  /* uncompressed secp256k1/stark, 32 for ed25519 */
 #define KP_ENCRYPTION_KEY_BYTES  33  /* SEC1 compressed secp256k1 point */
 #define KP_ENCRYPTION_KEY_B64_LEN 48 /* base64 of 0x01 || point, without the NUL */
-#define KP_ENVELOPE_OVERHEAD     49  /* tag (16) + ephemeral point (33), WIRE.md §1 */
+#define KP_ENVELOPE_OVERHEAD     49  /* tag (16) + ephemeral point (33), docs/wire.md §1 */
 #define KP_CONTEXT_FILE_BYTES   102  /* a sealed export context, see kp_context_seal */
 #define KP_MAX_SIGNERS          64   /* n: signers of an import, shares of an export */
 #define KP_MAX_INPUT_BYTES (1u << 20) /* a JSON document we accept: 1 MiB */
@@ -216,7 +216,7 @@ KP_API kp_status kp_scalar_random(uint8_t out[32], kp_curve c);
  *  Out: pub (KP_PUBKEY_MAX_BYTES), *pub_len. Returns KP_OK, KP_ERR_SCALAR. */
 KP_API kp_status kp_public_key(const kp_ctx *ctx, uint8_t *pub, size_t *pub_len, kp_curve c,
                                const uint8_t secret[32]);
-/** Turns an RFC 8032 Ed25519 seed into its signing scalar (WIRE.md §4 step 1):
+/** Turns an RFC 8032 Ed25519 seed into its signing scalar (docs/wire.md §4 step 1):
  *  SHA-512, clamp, little-endian, reduce mod ℓ; written big-endian. Returns KP_OK or KP_ERR_SCALAR. */
 KP_API kp_status kp_ed25519_seed_to_scalar(uint8_t scalar[32], const uint8_t seed[32]);
 /** Parses a private key given as hex: up to 64 hex digits (upper or lower case), an optional
@@ -238,13 +238,13 @@ KP_API kp_status kp_encryption_keypair(const kp_ctx *ctx, uint8_t secret[32], ui
 KP_API kp_status kp_encryption_key_from_secret(const kp_ctx *ctx, uint8_t encryption_key[33], const uint8_t secret[32]);
 /** Writes base64(0x01 || key), 48 characters and a NUL, into out (49 bytes). */
 KP_API kp_status kp_encryption_key_encode(char out[49], const uint8_t encryption_key[33]);
-/** Parses the base64 form (WIRE.md §1). Returns KP_OK, KP_ERR_BASE64, KP_ERR_ENCRYPTION_KEY. */
+/** Parses the base64 form (docs/wire.md §1). Returns KP_OK, KP_ERR_BASE64, KP_ERR_ENCRYPTION_KEY. */
 KP_API kp_status kp_encryption_key_decode(const kp_ctx *ctx, uint8_t encryption_key[33], const char *b64, size_t len);
 /** A short fingerprint of an encryption key for people and logs: the first 8 bytes of
  *  SHA-256(key), as 16 hex digits and a NUL. */
 KP_API kp_status kp_encryption_key_fingerprint(char out[17], const uint8_t encryption_key[33]);
 
-/** Encrypts `m` to `encryption_key` (WIRE.md §1). Out: ct, which must hold
+/** Encrypts `m` to `encryption_key` (docs/wire.md §1). Out: ct, which must hold
  *  mlen + KP_ENVELOPE_OVERHEAD bytes. */
 KP_API kp_status kp_envelope_seal(const kp_ctx *ctx, uint8_t *ct, const uint8_t encryption_key[33],
                                   const uint8_t *m, size_t mlen);
@@ -272,7 +272,7 @@ KP_API kp_status kp_context_seal(const kp_ctx *ctx, uint8_t file[KP_CONTEXT_FILE
 KP_API kp_status kp_context_open(const kp_ctx *ctx, uint8_t secret[32], const uint8_t *file, size_t len,
                                  const char *pass, size_t passlen);
 
-/* ---------------------------------------------------------------- export (WIRE.md §3) */
+/* ---------------------------------------------------------------- export (docs/wire.md §3) */
 
 /** A protocol/curve pair, as supportedSchemes lists them. */
 typedef struct kp_scheme {
@@ -313,13 +313,13 @@ typedef struct kp_signer_share {
     size_t ciphertext_len;
 } kp_signer_share;
 
-/** Writes an export response (WIRE.md §3) for the cluster side. pub is the wire publicKey. */
+/** Writes an export response (docs/wire.md §3) for the cluster side. pub is the wire publicKey. */
 KP_API kp_status kp_export_response_write(kp_buf *out, kp_curve c, kp_protocol p, const uint8_t *pub, size_t pub_len,
                                           unsigned min_signers, const kp_signer_share *shares, size_t nshares);
 
 typedef struct kp_export_result kp_export_result;
 
-/** Client side, WIRE.md §3: parses the response, decrypts every share with the context secret,
+/** Client side, docs/wire.md §3: parses the response, decrypts every share with the context secret,
  *  recombines (robust recovery), and checks secret·G == publicKey.
  *
  *  Which shares are bad, and which signers are named (culprits):
@@ -379,12 +379,12 @@ KP_API const char *kp_export_result_note(const kp_export_result *r);
  *  to out, which should be secure. */
 KP_API kp_status kp_export_result_json(kp_buf *out, const kp_export_result *r);
 
-/* ---------------------------------------------------------------- import (WIRE.md §4) */
+/* ---------------------------------------------------------------- import (docs/wire.md §4) */
 
 typedef struct kp_signers kp_signers;
 
 /** Parses a GET /signers response. cluster_id selects a cluster and may be NULL when the response
- *  holds exactly one. The signers are kept sorted by decoded signerId bytes (WIRE.md §4 step 2).
+ *  holds exactly one. The signers are kept sorted by decoded signerId bytes (docs/wire.md §4 step 2).
  *  Returns KP_OK, parse errors, KP_ERR_NOT_FOUND, KP_ERR_DUPLICATE, KP_ERR_ENCRYPTION_KEY, KP_ERR_TOO_MANY. */
 KP_API kp_status kp_signers_parse(const kp_ctx *ctx, kp_signers **out, const char *json, size_t len,
                                   const char *cluster_id);
@@ -717,7 +717,7 @@ KP_API kp_status kp_at_rest_seal(kp_buf *out, const uint8_t key[32], const uint8
 KP_API kp_status kp_at_rest_open(uint8_t *data, const uint8_t key[32], const uint8_t *ad, size_t adlen,
                                  const uint8_t *sealed, size_t len);
 
-/* ---------------------------------------------------------------- user action credentials (WIRE.md §5) */
+/* ---------------------------------------------------------------- user action credentials (docs/wire.md §5) */
 
 /* A Key credential signs a user action's clientData. A credential file is JSON:
  * {"version":1,"type":"keyport-credential","credId":…,"algorithm":"Ed25519"|"ECDSA-P256",

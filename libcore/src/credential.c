@@ -1,5 +1,5 @@
 /*
- * credential.c: Key credentials that sign Dfns user actions (WIRE.md §5): Ed25519 (libsodium)
+ * credential.c: Key credentials that sign Dfns user actions (docs/wire.md §5): Ed25519 (libsodium)
  * and ECDSA P-256 over SHA-256 with DER signatures (OpenSSL), as WebAuthn-style authenticators
  * produce them.
  */

@@ -146,7 +146,7 @@ kp_status kp_ed25519_seed_to_scalar(uint8_t scalar[32], const uint8_t seed[32])
     KP_ARG_CHECK(NULL, scalar != NULL && seed != NULL);
     uint8_t h[64], wide[64] = {0};
     crypto_hash_sha512(h, seed, 32);
-    /* WIRE.md §4 step 1 (RFC 8032 §5.1.5): clamp the first half, read it little-endian, reduce mod l. */
+    /* docs/wire.md §4 step 1 (RFC 8032 §5.1.5): clamp the first half, read it little-endian, reduce mod l. */
     h[0] &= 0xF8;
     h[31] &= 0x7F;
     h[31] |= 0x40;
@@ -216,7 +216,7 @@ kp_status kp_scalar_from_hex(uint8_t scalar[32], kp_curve c, const char *hex, si
     trim_hex(hex, len, &a, &b);
     if (a == b) return kp_fail(KP_ERR_EMPTY, "the key is empty");
     if (b - a > 64) return kp_fail(KP_ERR_HEX, "the key has %zu hex digits; at most 64 are allowed", b - a);
-    /* Left-pad to 64 digits (WIRE.md §4 step 1), then decode all 32 bytes at once. */
+    /* Left-pad to 64 digits (docs/wire.md §4 step 1), then decode all 32 bytes at once. */
     memset(digits, '0', sizeof digits);
     memcpy(digits + 64 - (b - a), hex + a, b - a);
     kp_status st = kp_hex_decode_exact(scalar, 32, digits, sizeof digits);

@@ -60,7 +60,7 @@ kp_status kp_stark_lincomb(const kp_ctx *ctx, kp_point *r, const kp_point *p, co
 kp_status kp_stark_public_shares(const kp_ctx *ctx, kp_point *pubs, const uint8_t (*shares)[32], unsigned t,
                                  unsigned n);
 
-/* secp256k1 ECDH returning the 33-byte compressed shared point (WIRE.md §1 step 2). s secret. */
+/* secp256k1 ECDH returning the 33-byte compressed shared point (docs/wire.md §1 step 2). s secret. */
 kp_status kp_secp_ecdh(const kp_ctx *ctx, uint8_t shared[33], const uint8_t point[33], const uint8_t s[32]);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * envelope.c: the Dfns share envelope, ECIES over secp256k1 (WIRE.md §1), and the
+ * envelope.c: the Dfns share envelope, ECIES over secp256k1 (docs/wire.md §1), and the
  * recipient keys it is sealed to.
  */
 #include <string.h>
@@ -9,7 +9,7 @@
 
 #include "curve.h"
 
-static const char HKDF_SALT[] = "DFNS_KEY_IMPORT"; /* 15 bytes, WIRE.md §1 step 3 */
+static const char HKDF_SALT[] = "DFNS_KEY_IMPORT"; /* 15 bytes, docs/wire.md §1 step 3 */
 static const char HKDF_INFO[] = "ENCRYPTION_KEY";  /* 14 bytes */
 
 /* HKDF-SHA256 (RFC 5869) for L = 32: one expand block. */
@@ -29,7 +29,7 @@ static void hkdf32(uint8_t out[32], const uint8_t *ikm, size_t ikmlen)
     sodium_memzero(&h, sizeof h);
 }
 
-/* AES-256-GCM with the all-zero 12-byte nonce and empty AAD (WIRE.md §1 step 4): sound only
+/* AES-256-GCM with the all-zero 12-byte nonce and empty AAD (docs/wire.md §1 step 4): sound only
  * because each key is derived from a fresh ephemeral scalar and used once. */
 static int aes_gcm(int enc, uint8_t *out, const uint8_t key[32], const uint8_t *in, size_t len, uint8_t tag[16])
 {
@@ -78,7 +78,7 @@ kp_status kp_encryption_key_encode(char out[49], const uint8_t encryption_key[33
 {
     KP_ARG_CHECK(NULL, out != NULL && encryption_key != NULL);
     uint8_t raw[34];
-    raw[0] = 1; /* WIRE.md §1: 0x01 || SEC1 compressed point */
+    raw[0] = 1; /* docs/wire.md §1: 0x01 || SEC1 compressed point */
     memcpy(raw + 1, encryption_key, 33);
     kp_b64_encode(out, raw, sizeof raw);
     return KP_OK;
@@ -121,7 +121,7 @@ kp_status kp_envelope_seal(const kp_ctx *ctx, uint8_t *ct, const uint8_t encrypt
     kp_status st;
     const kp_curve_ops *secp = kp_curve_ops_of(KP_CURVE_SECP256K1);
     do {
-        kp_random(e, sizeof e); /* WIRE.md §1 step 2: a fresh scalar per message */
+        kp_random(e, sizeof e); /* docs/wire.md §1 step 2: a fresh scalar per message */
     } while (!kp_public_bit(secp256k1_ec_seckey_verify(ctx->secp, e)));
     if ((st = secp->base_mul(ctx, &E, e)) != KP_OK) goto cleanup;
     if ((st = kp_secp_ecdh(ctx, shared, encryption_key, e)) != KP_OK) {

@@ -1,4 +1,4 @@
-/* export.c: the export flow (WIRE.md §3): request, signer-side sealing, response, recovery. */
+/* export.c: the export flow (docs/wire.md §3): request, signer-side sealing, response, recovery. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

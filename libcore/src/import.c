@@ -1,4 +1,4 @@
-/* import.c: the import flow (WIRE.md §4): signers list, preparation, request parsing, signer side. */
+/* import.c: the import flow (docs/wire.md §4): signers list, preparation, request parsing, signer side. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -352,7 +352,7 @@ kp_status kp_import_request_parse(kp_import_request **out, const char *json, siz
                 goto cleanup;
             }
             if (c > 0) {
-                st = kp_fail(KP_ERR_FORMAT, "encryptedKeyShares must be sorted by decoded signerId (WIRE.md §4); %s is out of order",
+                st = kp_fail(KP_ERR_FORMAT, "encryptedKeyShares must be sorted by decoded signerId (docs/wire.md §4); %s is out of order",
                              sh->id64);
                 goto cleanup;
             }

@@ -20,7 +20,7 @@ kp_status kp_share_split(const kp_ctx *ctx, uint8_t (*shares)[32], kp_curve c, u
     kp_fe_from_bytes(f, &coef[0], secret);
     do {
         /* f(x) = secret + a1 x + … + a(t-1) x^(t-1), random ai; evaluated by Horner at x = 1..n.
-         * A zero share is refused on the wire (WIRE.md §4 step 3), so draw again if one occurs. */
+         * A zero share is refused on the wire (docs/wire.md §4 step 3), so draw again if one occurs. */
         for (unsigned i = 1; i < t; i++) kp_fe_random(f, &coef[i]);
         zero = 0;
         for (unsigned j = 1; j <= n; j++) {

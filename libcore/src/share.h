@@ -33,7 +33,7 @@ typedef struct kp_recovery {
     unsigned checks;                 /* base multiplications spent */
 } kp_recovery;
 
-/* Robust recovery (DESIGN.md `share`, share.c): from k shares with non-zero indices (possibly
+/* Robust recovery (docs/design.md `share`, share.c): from k shares with non-zero indices (possibly
  * repeated: competing entries), finds a polynomial of degree t-1 whose value at 0 matches the
  * public key and returns that value, with *rec saying which entries lie on it and whether the
  * decoding was unique. Returns KP_OK, KP_ERR_NOT_ENOUGH (secret zeroed; rec says whether the

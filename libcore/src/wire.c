@@ -111,7 +111,7 @@ kp_status kp_wire_export_plaintext_read(const char *text, size_t len, kp_curve c
     memset(share, 0, 32);
     if ((st = kp_json_parse(&j, text, len, "the share plaintext")) != KP_OK) return st;
     if ((st = kp_wire_version(&j, 0, "share")) != KP_OK) goto cleanup;
-    /* WIRE.md §2: the index is a whole non-zero scalar (Dfns draws it at random), not a small integer. */
+    /* docs/wire.md §2: the index is a whole non-zero scalar (Dfns draws it at random), not a small integer. */
     if ((st = kp_json_need(&j, 0, "index", KP_J_OBJECT, "share.index", &tok)) != KP_OK ||
         (st = kp_wire_scalar_read(&j, tok, c, "share.index", index)) != KP_OK)
         goto cleanup;

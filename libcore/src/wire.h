@@ -1,6 +1,6 @@
 /*
- * wire.h: the JSON plaintexts inside the envelope (WIRE.md §2), exact writers and strict readers.
- * Writers produce compact JSON, fields in the order WIRE.md shows, lower-case hex.
+ * wire.h: the JSON plaintexts inside the envelope (docs/wire.md §2), exact writers and strict readers.
+ * Writers produce compact JSON, fields in the order docs/wire.md shows, lower-case hex.
  */
 #ifndef KP_WIRE_H
 #define KP_WIRE_H
@@ -24,7 +24,7 @@ kp_status kp_wire_point_read(const kp_ctx *ctx, const kp_json *j, int tok, kp_cu
  * Out: the decoded bytes (id, *idlen) and the base64 text as it stands in the document. */
 kp_status kp_wire_signer_id(const kp_json *j, int obj, const char *path, uint8_t id[KP_WIRE_SIGNER_ID_BUF],
                             size_t *idlen, const char **text, size_t *textlen);
-/* Orders decoded signerIds: bytewise, a proper prefix first (WIRE.md §4 step 2). */
+/* Orders decoded signerIds: bytewise, a proper prefix first (docs/wire.md §4 step 2). */
 int kp_wire_signer_id_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 /* Reads members "curve" and "protocol" of object obj and checks that they form a supported scheme. */
 kp_status kp_wire_scheme_read(const kp_json *j, int obj, kp_curve *c, kp_protocol *p);

@@ -122,7 +122,7 @@ Test(curve, ed25519_rfc8032_seed_to_public_key)
     cJSON_Delete(j);
 }
 
-/* The scalar is the clamped SHA-512 half, reduced mod l, big-endian (WIRE.md §4 step 1),
+/* The scalar is the clamped SHA-512 half, reduced mod l, big-endian (docs/wire.md §4 step 1),
  * recomputed here with OpenSSL's SHA-512 and a schoolbook reduction. */
 Test(curve, ed25519_seed_to_scalar_matches_clamp_and_reduce)
 {
@@ -375,7 +375,7 @@ Test(curve, curve_and_protocol_names)
 
 Test(curve, scheme_matrix)
 {
-    /* WIRE.md §4: CGGMP21/CGGMP24 with secp256k1 or stark, FROST with ed25519,
+    /* docs/wire.md §4: CGGMP21/CGGMP24 with secp256k1 or stark, FROST with ed25519,
      * FROST_BITCOIN with secp256k1; nothing else. */
     for (int p = 0; p <= 5; p++)
         for (int c = 0; c <= 4; c++) {

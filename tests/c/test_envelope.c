@@ -1,8 +1,8 @@
 /*
- * test_envelope.c: the share envelope (WIRE.md §1) and encryption keys.
+ * test_envelope.c: the share envelope (docs/wire.md §1) and encryption keys.
  *
  * Besides round trips and tamper checks, the envelope is checked against a reference written
- * here from WIRE.md §1 with OpenSSL alone (EC on secp256k1, HKDF, AES-256-GCM), in both
+ * here from docs/wire.md §1 with OpenSSL alone (EC on secp256k1, HKDF, AES-256-GCM), in both
  * directions, so that a change to the salt, the info, the IKM form or the layout fails.
  */
 #include <openssl/ec.h>
@@ -71,7 +71,7 @@ static int ref_gcm(int enc, uint8_t *out, const uint8_t key[32], const uint8_t *
     return ok;
 }
 
-/* WIRE.md §1: ciphertext || tag || E */
+/* docs/wire.md §1: ciphertext || tag || E */
 static int ref_open(uint8_t *m, const uint8_t dk[32], const uint8_t *ct, size_t ctlen)
 {
     uint8_t shared[33], key[32], tag[16];
@@ -348,8 +348,7 @@ Test(envelope, encryption_key_encode_decode)
         cr_assert_eq(b64[48], 0);
         cr_assert_eq(strlen(b64), 48);
         /* 0x01 then 0x02 or 0x03: "AQ", then a digit whose top four bits are 0010 (I-L) or
-         * 0011 (M-P); its low two bits are the top of x. (WIRE.md's "begins AQI or AQM" holds
-         * only when x < 2^254.) */
+         * 0011 (M-P); its low two bits are the top of x. */
         cr_assert(strncmp(b64, "AQ", 2) == 0, "%s", b64);
         cr_assert_not_null(strchr(ek[0] == 2 ? "IJKL" : "MNOP", b64[2]), "%s for prefix %02x", b64, ek[0]);
         cr_assert_eq((strchr("IJKLMNOP", b64[2]) - "IJKLMNOP") & 3, ek[1] >> 6);

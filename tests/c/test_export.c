@@ -1,5 +1,5 @@
 /*
- * test_export.c: export (WIRE.md §3) through the public API: responses built with the
+ * test_export.c: export (docs/wire.md §3) through the public API: responses built with the
  * signer-side calls (kp_export_seal_share, kp_export_response_write), robust recovery and
  * culprit naming in kp_export_recover, and the export request and plaintext sizes.
  *
@@ -342,7 +342,7 @@ Test(export, all_good_every_scheme_and_shape)
             run_case(schemes[s].c, schemes[s].p, shapes[h][0], shapes[h][1], NULL, "all good");
 }
 
-/* The order of the shares in the response means nothing (WIRE.md §3). */
+/* The order of the shares in the response means nothing (docs/wire.md §3). */
 Test(export, share_order_does_not_matter)
 {
     fixture fx;
@@ -471,7 +471,7 @@ Test(export, other_shapes_with_bad_shares)
 }
 
 
-/* DESIGN.md (share): "with n shares of which at least t are good, find the polynomial that
+/* docs/design.md (share): "with n shares of which at least t are good, find the polynomial that
  * matches publicKey and name each share off it"; keyport.h: "recovery succeeds while at least
  * minSigners good shares remain". Here 20 shares, t = 3, 7 off the polynomial (13 good). */
 Test(export, many_shares_with_many_bad_within_the_guarantee)
@@ -727,7 +727,7 @@ Test(export, signer_id_over_256_bytes_is_refused)
 
 Test(export, share_plaintext_and_ciphertext_sizes)
 {
-    /* WIRE.md §2: 232 bytes on secp256k1 (ciphertext 281); the curve name appears twice */
+    /* docs/wire.md §2: 232 bytes on secp256k1 (ciphertext 281); the curve name appears twice */
     static const size_t want_pt[4] = {0, 232, 228, 224};
     for (int ci = 0; ci < 3; ci++) {
         kp_curve c = KPT_CURVES[ci];
@@ -746,7 +746,7 @@ Test(export, share_plaintext_and_ciphertext_sizes)
         uint8_t *m = malloc(want_pt[c] + 1);
         KPT_ST(kp_envelope_open(ctx, m, dk, out.data + 6, out.len - 6), KP_OK);
         m[want_pt[c]] = 0;
-        /* the exact compact text, fields in WIRE.md order, lower-case hex */
+        /* the exact compact text, fields in docs/wire.md order, lower-case hex */
         char hex[65], want[300];
         kpt_hex(hex, share, 32);
         snprintf(want, sizeof want,

@@ -1,5 +1,5 @@
 /*
- * test_import.c: import (WIRE.md §4) through the public API: the signers list,
+ * test_import.c: import (docs/wire.md §4) through the public API: the signers list,
  * kp_import_prepare, kp_import_request_parse and kp_import_open_share at every signer
  * position, the plaintext checked with cJSON, and tampered plaintexts written with the
  * internal wire.h writers and sealed to a signer.
@@ -58,7 +58,7 @@ static void make_cluster(cluster *cl, unsigned n)
     KPT_ST(kp_signers_parse(ctx, &cl->signers, (const char *)js.data, js.len, NULL), KP_OK);
     kp_buf_release(&js);
     cr_assert_eq(kp_signers_count(cl->signers), n);
-    /* WIRE.md §4 step 2: sorted by the decoded signerId bytes, checked here independently */
+    /* docs/wire.md §4 step 2: sorted by the decoded signerId bytes, checked here independently */
     for (unsigned pos = 0; pos < n; pos++) {
         uint8_t ek[33];
         const char *id = kp_signers_get(cl->signers, pos, ek);
@@ -86,7 +86,7 @@ static void free_cluster(cluster *cl)
 
 static size_t plaintext_len(kp_curve c, unsigned n)
 {
-    /* WIRE.md §2 layout: 959 bytes for secp256k1 and n = 5 */
+    /* docs/wire.md §2 layout: 959 bytes for secp256k1 and n = 5 */
     size_t name = strlen(kp_curve_name(c));
     size_t pointhex = c == KP_CURVE_ED25519 ? 64 : 130;
     size_t scalar = 10 + name + 12 + 64 + 2;
@@ -166,7 +166,7 @@ static void flow(kp_curve c, kp_protocol p, unsigned n, unsigned t, const char *
             cr_assert_str_eq(pstext, first_pubs, "signers got different public_shares");
             free(pstext);
         }
-        cr_assert_null(strstr(m, "index"), "WIRE.md §2: an import plaintext has no index field");
+        cr_assert_null(strstr(m, "index"), "docs/wire.md §2: an import plaintext has no index field");
 
         /* the signer side */
         uint8_t share[32], gpub[KP_PUBKEY_MAX_BYTES];
@@ -237,7 +237,7 @@ Test(import, flow_other_shapes)
 
 Test(import, sizes_secp256k1_five_signers)
 {
-    /* WIRE.md §2: plaintext 959 bytes, ciphertext 1008, for secp256k1 and n = 5 */
+    /* docs/wire.md §2: plaintext 959 bytes, ciphertext 1008, for secp256k1 and n = 5 */
     cr_assert_eq(plaintext_len(KP_CURVE_SECP256K1, 5), 959);
     cluster cl;
     uint8_t secret[32];
@@ -672,7 +672,7 @@ Test(import, bad_plaintext_documents)
 
 
 /* What kp_import_prepare writes, kp_import_request_parse (the cluster side) must read:
- * "exact writers and strict readers" (wire.h), "nothing is half-written" (DESIGN.md). A name
+ * "exact writers and strict readers" (wire.h), "nothing is half-written" (docs/design.md). A name
  * the parser would refuse must be refused by prepare instead. */
 Test(import, prepare_output_is_accepted_by_the_parser)
 {

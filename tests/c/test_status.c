@@ -88,7 +88,7 @@ Test(status, size_functions_equal_the_macros)
     cr_assert_eq(kp_encryption_key_bytes(), KP_ENCRYPTION_KEY_BYTES);
     cr_assert_eq(kp_encryption_key_bytes(), 33);
     cr_assert_eq(kp_envelope_overhead(), KP_ENVELOPE_OVERHEAD);
-    cr_assert_eq(kp_envelope_overhead(), 49); /* WIRE.md §1 step 5: tag 16 + point 33 */
+    cr_assert_eq(kp_envelope_overhead(), 49); /* docs/wire.md §1 step 5: tag 16 + point 33 */
     cr_assert_eq(kp_context_file_bytes(), KP_CONTEXT_FILE_BYTES);
     cr_assert_eq(kp_context_file_bytes(), 102);
     cr_assert_eq(kp_max_input_bytes(), KP_MAX_INPUT_BYTES);

@@ -33,7 +33,7 @@ PASSPHRASE = b"correct horse battery staple"
 # (protocol, curve) of each key the suite imports and exports
 SCHEMES = [("CGGMP21", "secp256k1"), ("FROST", "ed25519"), ("CGGMP21", "stark")]
 
-# a private key per curve, below every curve's order (ed25519: a scalar, as WIRE.md §3 has it)
+# a private key per curve, below every curve's order (ed25519: a scalar, as docs/wire.md §3 has it)
 KEYS = {
     "secp256k1": "1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100",
     "ed25519": "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9",
@@ -85,7 +85,7 @@ def http(base: str, method: str, path: str, body: bytes | None = None, headers: 
         return Answer(e.code, e.read(), dict(e.headers))
 
 
-# --------------------------------------------------------------------------- credentials (WIRE.md §5)
+# --------------------------------------------------------------------------- credentials (docs/wire.md §5)
 
 
 class Credential:
@@ -417,7 +417,7 @@ def audit_entries(raw: bytes) -> list[dict]:
 
 def python_import_request(signers_json: bytes, curve: str, protocol: str, secret_hex: str, t: int = 3,
                           name: str | None = "python key", tamper: int | None = None, rng=None) -> bytes:
-    """A WIRE.md §4 import request made by the independent reference (tests/python/wire_ref.py).
+    """A docs/wire.md §4 import request made by the independent reference (tests/python/wire_ref.py).
     tamper: the 0-based sorted position whose secret_share is made off the polynomial (its
     public_shares still those of the real polynomial)."""
     import random

@@ -20,7 +20,7 @@ TIME_LIMIT = 150        # seconds for the storm
 
 
 def recover(recipient: W.Recipient, response: bytes) -> int:
-    """Recovers an export response with the independent reference (WIRE.md §3)."""
+    """Recovers an export response with the independent reference (docs/wire.md §3)."""
     doc = json.loads(response)
     c = W.curve(doc["curve"])
     points = []

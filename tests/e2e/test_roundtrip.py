@@ -1,4 +1,4 @@
-"""Import a key on each curve, export it, recover it offline, and compare (API.md, WIRE.md §3-§4)."""
+"""Import a key on each curve, export it, recover it offline, and compare (API.md, docs/wire.md §3-§4)."""
 
 from __future__ import annotations
 

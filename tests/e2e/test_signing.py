@@ -101,7 +101,7 @@ def test_bip340_verify_matches_the_bip_vectors():
 
 
 def ed25519_scalar_hex(seed: bytes) -> str:
-    """WIRE.md §4 step 1: an RFC 8032 seed's signing scalar, big-endian hex."""
+    """docs/wire.md §4 step 1: an RFC 8032 seed's signing scalar, big-endian hex."""
     h = bytearray(hashlib.sha512(seed).digest()[:32])
     h[0] &= 0xF8
     h[31] &= 0x7F

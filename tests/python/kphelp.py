@@ -249,7 +249,7 @@ def build_export(c: W.Curve, protocol: str, ek: bytes, rng: random.Random, *, n:
                  key: int | None = None, indices: Sequence[int] | None = None,
                  bad: dict[int, str] | None = None, shuffle: bool = True,
                  extra_field_at: Sequence[int] = (), public_key: bytes | None = None) -> ExportCase:
-    """An export response as a Dfns cluster would send it (WIRE.md §3), with the shares at the
+    """An export response as a Dfns cluster would send it (docs/wire.md §3), with the shares at the
     positions in `bad` (0-based, before shuffling) spoiled as named."""
     key = c.random_scalar(rng) if key is None else key
     indices = list(range(1, n + 1)) if indices is None else list(indices)
@@ -267,11 +267,11 @@ def build_export(c: W.Curve, protocol: str, ek: bytes, rng: random.Random, *, n:
         else:
             pt = W.export_plaintext(c, x, s)
             if pos in extra_field_at:
-                # WIRE.md §2: unknown fields are ignored.
+                # docs/wire.md §2: unknown fields are ignored.
                 pt = pt[:-1] + b',"chain_code":null,"extra":{"a":[1,2]}}'
             ct = W.seal(ek, pt)
             if c is W.SECP256K1 and pos not in extra_field_at:
-                assert len(ct) == 281  # WIRE.md §2 size
+                assert len(ct) == 281  # docs/wire.md §2 size
         entries.append((sid, ct))
     if shuffle:
         rng.shuffle(entries)
@@ -329,7 +329,7 @@ def env_path(name: str) -> str | None:
 
 def check_import(res: ImportResult, c: W.Curve, protocol: str, key: int, t: int,
                  signers: Sequence[Signer], name: str | None = None) -> list[int]:
-    """Checks a POST /keys/import body against WIRE.md §2 and §4; returns the shares in sorted order."""
+    """Checks a POST /keys/import body against docs/wire.md §2 and §4; returns the shares in sorted order."""
     import itertools
 
     body = res.body
@@ -349,7 +349,7 @@ def check_import(res: ImportResult, c: W.Curve, protocol: str, key: int, t: int,
     for s, ct, pt in zip(res.signers_sorted, res.ciphertexts, res.plaintexts):
         share, pubs = W.parse_import_plaintext(c, pt)
         assert W.import_plaintext(c, share, pubs) == pt, \
-            f"plaintext for {s.sid} is not in the exact WIRE.md §2 form:\n{pt!r}"
+            f"plaintext for {s.sid} is not in the exact docs/wire.md §2 form:\n{pt!r}"
         assert len(ct) == len(pt) + W.ENVELOPE_OVERHEAD
         assert len(pubs) == n
         shares.append(share)

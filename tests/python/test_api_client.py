@@ -1,7 +1,7 @@
 """keyport api and keyport credential, against a stub cluster written here.
 
 The stub (http.server on 127.0.0.1, a free port, in a thread) speaks server/API.md: it checks the
-bearer token, runs both user action steps (WIRE.md §5) and verifies each user action signature
+bearer token, runs both user action steps (docs/wire.md §5) and verifies each user action signature
 independently, with PyNaCl for Ed25519 and cryptography for ECDSA P-256 over SHA-256 (DER), binds
 the userAction token to the exact method, path and body, checks the approvals header against the
 bundle file, and returns canned answers. The real keyportd is tested by tests/e2e.
@@ -42,7 +42,7 @@ KEY_ID = "key-01hv3x7k2m9q4r8t6w5y0z1a2b"
 
 
 def b64url_decode_nopad(s: str) -> bytes:
-    """WIRE.md §5's clientData and signature: base64url without padding, refused otherwise."""
+    """docs/wire.md §5's clientData and signature: base64url without padding, refused otherwise."""
     if "=" in s or "+" in s or "/" in s:
         raise ValueError(f"not unpadded base64url: {s!r}")
     return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))

@@ -1,4 +1,4 @@
-"""Ed25519 RFC 8032 seeds (WIRE.md §4 step 1): `--key-format ed25519-seed` must import the
+"""Ed25519 RFC 8032 seeds (docs/wire.md §4 step 1): `--key-format ed25519-seed` must import the
 signing scalar SHA-512/clamp/reduce of the seed, whose public key is the RFC 8032 public key."""
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def test_seed_is_not_taken_as_a_scalar(kp):
 
 
 def test_export_gives_the_scalar_of_a_seed(kp, export_ctx):
-    """WIRE.md §3: an exported ed25519 key is the scalar, never the seed."""
+    """docs/wire.md §3: an exported ed25519 key is the scalar, never the seed."""
     seed = bytes.fromhex(RFC8032[0][1])
     scalar = W.ed25519_seed_to_scalar(seed)
     pk = sodium.crypto_sign_seed_keypair(seed)[0]

@@ -1,7 +1,7 @@
 """keyport writes, Python reads: `keyport import prepare` checked share by share with wire_ref.
 
 Each test makes signers with Python key pairs, has keyport split and encrypt a key to them,
-then decrypts every share with Python and checks it against WIRE.md §1, §2 and §4.
+then decrypts every share with Python and checks it against docs/wire.md §1, §2 and §4.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def test_import_prepare_all_schemes(kp, protocol, curve_name):
 
 
 def test_import_body_exact_bytes(kp):
-    """The body is compact JSON, fields in WIRE.md §4 order, then a newline."""
+    """The body is compact JSON, fields in docs/wire.md §4 order, then a newline."""
     c = W.SECP256K1
     rng = random.Random("import-exact")
     signers = H.make_signers(rng, 5)
@@ -173,7 +173,7 @@ def test_import_selects_cluster(kp):
 
 
 def test_frost_bitcoin_key_is_not_negated(kp):
-    """WIRE.md splits the scalar as given; an odd-y key must come back unchanged (no BIP-340
+    """docs/wire.md splits the scalar as given; an odd-y key must come back unchanged (no BIP-340
     even-y normalisation is described for import)."""
     c = W.SECP256K1
     rng = random.Random("frost-bitcoin-odd")

@@ -1,5 +1,5 @@
 """Python writes, keyport reads: export responses built by wire_ref, recovered by
-`keyport export recover` (WIRE.md §3 and the robust recovery of DESIGN.md)."""
+`keyport export recover` (docs/wire.md §3 and the robust recovery of docs/design.md)."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def test_recover_exactly_t_shares(kp, export_ctx):
 
 
 def test_recover_ignores_unknown_plaintext_fields(kp, export_ctx):
-    """WIRE.md §2: unknown fields are ignored; such a share is good, not a culprit."""
+    """docs/wire.md §2: unknown fields are ignored; such a share is good, not a culprit."""
     case = H.build_export(W.SECP256K1, "CGGMP21", export_ctx.ek, random.Random("recover-extra"),
                           extra_field_at=[0, 3])
     _check_json(H.recover(kp, export_ctx, case.response, "--json"), case)

@@ -1,4 +1,4 @@
-"""`keyport export init`: the request body (WIRE.md §3) and the context file."""
+"""`keyport export init`: the request body (docs/wire.md §3) and the context file."""
 
 from __future__ import annotations
 

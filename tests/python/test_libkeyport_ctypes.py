@@ -2,7 +2,7 @@
 
 - Python seals an import plaintext to a signer key; kp_import_open_share opens it and returns
   the share and the group public key, and refuses altered or inconsistent data.
-- kp_export_seal_share's output decrypts with Python to the exact WIRE.md §2 plaintext.
+- kp_export_seal_share's output decrypts with Python to the exact docs/wire.md §2 plaintext.
 """
 
 from __future__ import annotations
@@ -251,7 +251,7 @@ def test_export_seal_share_opens_in_python(lib, c):
     rng = random.Random("ctypes-seal-" + c.name)
     r = W.Recipient.random(rng)
     eph = set()
-    # whole-scalar indices (WIRE.md §2): small, >= 2^32, and random full-size ones
+    # whole-scalar indices (docs/wire.md §2): small, >= 2^32, and random full-size ones
     for index in (1, 7, 2**32 - 1, 2**32, c.random_scalar(rng), c.order - 1):
         share = c.random_scalar(rng)
         ct = lib.export_seal_share(r.ek, c, index, share)

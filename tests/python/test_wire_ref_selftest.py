@@ -201,7 +201,7 @@ def test_encryption_key_b64():
     for _ in range(40):
         r = W.Recipient.random(rng)
         s = r.ek_b64
-        # WIRE.md §1 says "begins AQI or AQM", but the third character also carries the top two
+        # The third character carries the prefix and the top two
         # bits of x: 0x01 0x02 gives AQI..AQL, 0x01 0x03 gives AQM..AQP.
         assert len(s) == 48 and s[:2] == "AQ" and s[2] in ("IJKL" if r.ek[0] == 2 else "MNOP")
         prefixes.add(s[:3])

@@ -1,16 +1,16 @@
-"""An independent reference implementation of the Dfns v1 wire format (shared WIRE.md).
+"""An independent reference implementation of the Dfns v1 wire format (docs/wire.md).
 
-Written from WIRE.md alone, without looking at keyport's C code, so that the tests can
+Written from docs/wire.md alone, without looking at keyport's C code, so that the tests can
 cross-check keyport against it byte for byte.  Nothing here is hardened: it is test code.
 
 Building blocks:
   - curves: secp256k1 (coincurve), ed25519 (libsodium through nacl.bindings), stark
     (pure-Python affine arithmetic);
-  - the ECIES share envelope (WIRE.md §1) and the encryptionKey base64 form;
-  - the plaintext JSON writers and readers (WIRE.md §2);
-  - request and response writers (WIRE.md §3, §4);
+  - the ECIES share envelope (docs/wire.md §1) and the encryptionKey base64 form;
+  - the plaintext JSON writers and readers (docs/wire.md §2);
+  - request and response writers (docs/wire.md §3, §4);
   - Shamir sharing over each curve's order and Lagrange interpolation, on scalars and on points;
-  - the RFC 8032 seed -> signing scalar rule (WIRE.md §4 step 1).
+  - the RFC 8032 seed -> signing scalar rule (docs/wire.md §4 step 1).
 """
 
 from __future__ import annotations
@@ -54,13 +54,13 @@ STARK_N_DEC = 361850278866613121369732278309507010552674375171608748915407945788
 STARK_GX_DEC = 874739451078007766457464989774322083649278607533249481151382481072868806602
 STARK_GY_DEC = 152666792071518830868575557812948353041420400780739481342941381225525861407
 
-# WIRE.md §1
+# docs/wire.md §1
 HKDF_SALT = b"DFNS_KEY_IMPORT"
 HKDF_INFO = b"ENCRYPTION_KEY"
 GCM_NONCE = b"\x00" * 12
 ENVELOPE_OVERHEAD = 16 + 33
 
-# WIRE.md §3 / §4
+# docs/wire.md §3 / §4
 VALID_SCHEMES = (
     ("CGGMP21", "secp256k1"),
     ("CGGMP21", "stark"),
@@ -79,7 +79,7 @@ EXPORT_SUPPORTED_SCHEMES = (
 
 
 class WireError(ValueError):
-    """Data that WIRE.md says must be refused."""
+    """Data that docs/wire.md says must be refused."""
 
 
 # --------------------------------------------------------------------------- hex / base64
@@ -197,7 +197,7 @@ STARK_G = (STARK_GX, STARK_GY)
 # --------------------------------------------------------------------------- curves
 
 class Curve:
-    """One curve's scalar field and group, with the encodings WIRE.md uses.
+    """One curve's scalar field and group, with the encodings docs/wire.md uses.
 
     Points are of a curve-specific type; compare them through wire().
     """
@@ -217,14 +217,14 @@ class Curve:
         raise NotImplementedError
 
     def wire(self, P) -> bytes:
-        """The point as it appears in the plaintext JSON (WIRE.md §2)."""
+        """The point as it appears in the plaintext JSON (docs/wire.md §2)."""
         raise NotImplementedError
 
     def from_wire(self, data: bytes):
         raise NotImplementedError
 
     def pub(self, P) -> bytes:
-        """The point as a publicKey (WIRE.md §3): compressed, or 32 bytes for ed25519."""
+        """The point as a publicKey (docs/wire.md §3): compressed, or 32 bytes for ed25519."""
         raise NotImplementedError
 
     def from_pub(self, data: bytes):
@@ -294,7 +294,7 @@ class Ed25519(Curve):
     pub_len = 32
     wire_point_len = 32
 
-    # libsodium takes scalars little-endian; the wire has them big-endian (WIRE.md §2).
+    # libsodium takes scalars little-endian; the wire has them big-endian (docs/wire.md §2).
     def base_mul(self, k):
         k %= self.order
         if k == 0:
@@ -463,7 +463,7 @@ def interpolate_points_at_zero(c: Curve, points: Sequence[tuple[int, object]]):
 # --------------------------------------------------------------------------- ed25519 seed
 
 def ed25519_seed_to_scalar(seed: bytes) -> int:
-    """WIRE.md §4 step 1: SHA-512, first half, clamp, little-endian, reduce mod l."""
+    """docs/wire.md §4 step 1: SHA-512, first half, clamp, little-endian, reduce mod l."""
     if len(seed) != 32:
         raise ValueError("an RFC 8032 seed is 32 bytes")
     h = bytearray(hashlib.sha512(seed).digest()[:32])
@@ -473,7 +473,7 @@ def ed25519_seed_to_scalar(seed: bytes) -> int:
     return int.from_bytes(h, "little") % ED25519_L
 
 
-# --------------------------------------------------------------------------- envelope (WIRE.md §1)
+# --------------------------------------------------------------------------- envelope (docs/wire.md §1)
 
 class EnvelopeError(Exception):
     pass
@@ -515,7 +515,7 @@ def open_envelope(secret: int, data: bytes) -> bytes:
 
 
 class Recipient:
-    """An envelope key pair: dk and ek = dk·G (WIRE.md §1 step 1)."""
+    """An envelope key pair: dk and ek = dk·G (docs/wire.md §1 step 1)."""
 
     def __init__(self, secret: int):
         if not 0 < secret < SECP256K1_N:
@@ -553,7 +553,7 @@ def decode_encryption_key(text: str) -> bytes:
     return raw[1:]
 
 
-# --------------------------------------------------------------------------- plaintexts (WIRE.md §2)
+# --------------------------------------------------------------------------- plaintexts (docs/wire.md §2)
 
 def scalar_json(c: Curve, k: int) -> str:
     return '{"curve":"%s","scalar":"%s"}' % (c.name, scalar_hex(k))
@@ -654,7 +654,7 @@ def export_request(ek: bytes, delete: bool | None = None) -> str:
 
 def export_response(c: Curve, protocol: str, public_key: bytes, min_signers: int,
                     shares: Sequence[tuple[str, bytes]]) -> str:
-    """WIRE.md §3 response; shares are (signerId base64, ciphertext bytes)."""
+    """docs/wire.md §3 response; shares are (signerId base64, ciphertext bytes)."""
     return compact({
         "publicKey": public_key.hex(),
         "minSigners": min_signers,
@@ -666,7 +666,7 @@ def export_response(c: Curve, protocol: str, public_key: bytes, min_signers: int
 
 def import_request(c: Curve, protocol: str, min_signers: int, shares: Sequence[tuple[str, bytes]],
                    name: str | None = None) -> str:
-    """WIRE.md §4 POST /keys/import body, fields in the documented order."""
+    """docs/wire.md §4 POST /keys/import body, fields in the documented order."""
     body = {}
     if name is not None:
         body["name"] = name
@@ -692,5 +692,5 @@ def parse_json_strict(data: bytes | str):
 
 
 def sort_signer_ids(ids: Iterable[str]) -> list[str]:
-    """WIRE.md §4 step 2: ascending by decoded signerId bytes."""
+    """docs/wire.md §4 step 2: ascending by decoded signerId bytes."""
     return sorted(ids, key=unb64)

@@ -1,5 +1,5 @@
 """Shared helpers of the binding's tests: the vectors, and an independent implementation of the
-share envelope and plaintexts (WIRE.md §1-2) over pyca/cryptography and coincurve, so that what the
+share envelope and plaintexts (docs/wire.md §1-2) over pyca/cryptography and coincurve, so that what the
 binding writes is read, and what it reads is written, by code that is not libkeyport's."""
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def _kdf(shared33: bytes) -> bytes:
 
 
 def seal(encryption_key: bytes, m: bytes) -> bytes:
-    """WIRE.md §1 with coincurve and cryptography."""
+    """docs/wire.md §1 with coincurve and cryptography."""
     e = coincurve.PrivateKey()
     shared = coincurve.PublicKey(encryption_key).multiply(e.secret).format(compressed=True)
     return AESGCM(_kdf(shared)).encrypt(bytes(12), m, None) + e.public_key.format(compressed=True)

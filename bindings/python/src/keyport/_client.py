@@ -1,5 +1,5 @@
 """The cluster client: a Dfns-compatible API (keyportd, or a Dfns cluster) over libkeyport's
-libcurl client, with user action signing (WIRE.md §5) and operator approvals."""
+libcurl client, with user action signing (docs/wire.md §5) and operator approvals."""
 
 from __future__ import annotations
 
